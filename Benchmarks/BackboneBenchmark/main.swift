@@ -1,0 +1,2 @@
+import Benchmark
+Benchmark.main()

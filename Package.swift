@@ -1,0 +1,54 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+// Layering (DESIGN.md §3): C shims → DivSegCore (numerics) → DivSegIO → DivSeg (method)
+// → divseg-registry (CLI). Lower layers never import higher ones.
+let package = Package(
+    name: "divseg",
+    platforms: [.macOS(.v13)],
+    products: [
+        .library(name: "DivSeg", targets: ["DivSeg"]),
+        .library(name: "DivSegIO", targets: ["DivSegIO"]),
+        .library(name: "DivSegCore", targets: ["DivSegCore"]),
+        .executable(name: "divseg-registry", targets: ["divseg-registry"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/google/swift-benchmark", from: "0.1.2"),
+    ],
+    targets: [
+        // System libraries (Debian: libopenblas-dev, libhdf5-dev, libpng-dev, libjpeg62-turbo-dev).
+        .systemLibrary(name: "CBLAS", path: "Sources/CBLAS", pkgConfig: "openblas",
+                       providers: [.apt(["libopenblas-dev"])]),
+        .systemLibrary(name: "CHDF5", path: "Sources/CHDF5", pkgConfig: "hdf5",
+                       providers: [.apt(["libhdf5-dev"])]),
+        .systemLibrary(name: "CPNG", path: "Sources/CPNG", pkgConfig: "libpng",
+                       providers: [.apt(["libpng-dev"])]),
+        .systemLibrary(name: "CJPEG", path: "Sources/CJPEG", pkgConfig: "libjpeg",
+                       providers: [.apt(["libjpeg62-turbo-dev"])]),
+        // C glue Swift cannot express: HDF5 macro constants, setjmp/longjmp error handling of
+        // libpng and libjpeg (a longjmp must never cross Swift frames).
+        .target(name: "CDivSegShims", dependencies: ["CHDF5", "CPNG", "CJPEG"],
+                cSettings: [.unsafeFlags(["-O2"])]),
+
+        .target(name: "DivSegCore", dependencies: ["CBLAS"]),
+        .target(name: "DivSegIO", dependencies: ["DivSegCore", "CDivSegShims", "CHDF5"]),
+        .target(name: "DivSeg", dependencies: ["DivSegCore", "DivSegIO"]),
+        .executableTarget(name: "divseg-registry", dependencies: [
+            "DivSeg", "DivSegIO", "DivSegCore",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ]),
+
+        .executableTarget(name: "BackboneBenchmark", dependencies: [
+            "DivSeg", "DivSegIO", "DivSegCore",
+            .product(name: "Benchmark", package: "swift-benchmark"),
+        ], path: "Benchmarks/BackboneBenchmark"),
+        .executableTarget(name: "ExtractFeatures", dependencies: ["DivSeg", "DivSegIO"],
+                          path: "Examples/ExtractFeatures"),
+
+        .testTarget(name: "DivSegCoreTests", dependencies: ["DivSegCore"]),
+        .testTarget(name: "DivSegIOTests", dependencies: ["DivSegIO", "DivSegCore"]),
+        .testTarget(name: "DivSegTests", dependencies: ["DivSeg", "DivSegIO", "DivSegCore"]),
+        .testTarget(name: "DivSegCLITests", dependencies: ["divseg-registry", "DivSegIO"]),
+    ]
+)

@@ -1,0 +1,6 @@
+import ArgumentParser
+
+@main
+struct DivSegRegistry: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "divseg-registry")
+}
