@@ -1,6 +1,13 @@
 import ArgumentParser
 
+/// The `divseg-registry` command: a thin shell over the DivSeg libraries. Each subcommand
+/// parses its arguments, calls one public library API, and reports the result.
 @main
 struct DivSegRegistry: ParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "divseg-registry")
+    static let configuration = CommandConfiguration(
+        commandName: "divseg-registry",
+        abstract: "Weakly supervised semantic segmentation from image-level tags, with per-class plug-in bundles.",
+        version: "0.1.0",
+        subcommands: [Features.self]
+    )
 }

@@ -1,0 +1,50 @@
+import DivSegIO
+
+/// The weights of a Keras HDF5 file, read by following its `layer_names` and
+/// `weight_names` attributes rather than assuming dataset paths, so that files written by
+/// different Keras versions (and the weight-only or full-model layouts) all load.
+///
+/// ```swift
+/// let keras = try KerasWeights(contentsOf: "vgg16_imagenet_notop.h5")
+/// let kernel = keras.layers["block1_conv1"]![0]   // (values, shape [3, 3, 3, 64])
+/// ```
+public struct KerasWeights: Sendable {
+    /// One stored array: values in row-major order and the shape.
+    public typealias Array = (values: [Float], shape: [Int])
+
+    /// Layer names in file order (as `layer_names` lists them).
+    public let layerNames: [String]
+    /// Each layer's arrays in `weight_names` order (kernel, then bias for conv/dense).
+    public let layers: [String: [Array]]
+    /// Path of the file, for messages.
+    public let path: String
+
+    /// Reads every layer's arrays.
+    public init(contentsOf path: String) throws {
+        let file = try HDF5File.open(path)
+        defer { file.close() }
+        // Full-model saves keep the weights under "model_weights"; weight-only saves at root.
+        let root: String
+        if file.hasAttribute("layer_names") {
+            root = ""
+        } else if file.contains("model_weights"), file.hasAttribute("layer_names", of: "model_weights") {
+            root = "model_weights/"
+        } else {
+            throw BackboneError.notKerasWeights(path: path)
+        }
+        let names = try file.stringArrayAttribute("layer_names", of: root.isEmpty ? "/" : root)
+        var layers: [String: [Array]] = [:]
+        for name in names {
+            let group = root + name
+            guard file.contains(group), file.hasAttribute("weight_names", of: group) else {
+                layers[name] = []
+                continue
+            }
+            let weightNames = try file.stringArrayAttribute("weight_names", of: group)
+            layers[name] = try weightNames.map { try file.readFloats(group + "/" + $0) }
+        }
+        self.layerNames = names
+        self.layers = layers
+        self.path = path
+    }
+}

@@ -1,0 +1,55 @@
+import CBLAS
+
+/// Thin, typed entry points to the CBLAS routines the numerics use (OpenBLAS underneath).
+///
+/// All matrices are row-major. OpenBLAS runs its own thread pool for large products, so
+/// callers do not wrap GEMMs in `Parallel`.
+public enum BLAS {
+    /// C = alpha · op(A) · op(B) + beta · C, with op(X) = X or Xᵀ.
+    ///
+    /// - Parameters: `m`, `n`, `k`: op(A) is m×k, op(B) is k×n, C is m×n; `lda`, `ldb`,
+    ///   `ldc` are the row strides of the matrices as stored.
+    @inlinable
+    public static func gemm(transposeA: Bool = false, transposeB: Bool = false,
+                            m: Int, n: Int, k: Int, alpha: Float = 1,
+                            a: UnsafePointer<Float>, lda: Int,
+                            b: UnsafePointer<Float>, ldb: Int,
+                            beta: Float = 0,
+                            c: UnsafeMutablePointer<Float>, ldc: Int) {
+        guard m > 0, n > 0 else { return }
+        cblas_sgemm(CblasRowMajor,
+                    transposeA ? CblasTrans : CblasNoTrans,
+                    transposeB ? CblasTrans : CblasNoTrans,
+                    Int32(m), Int32(n), Int32(k), alpha,
+                    a, Int32(lda), b, Int32(ldb), beta, c, Int32(ldc))
+    }
+
+    /// Matrix product of two row-major 2-D tensors: `[m, k] · [k, n] → [m, n]`.
+    public static func matmul(_ a: Tensor, _ b: Tensor, transposeA: Bool = false,
+                              transposeB: Bool = false) -> Tensor {
+        precondition(a.rank == 2 && b.rank == 2, "matmul needs 2-D tensors, got \(a.shape) and \(b.shape)")
+        let m = transposeA ? a.shape[1] : a.shape[0]
+        let k = transposeA ? a.shape[0] : a.shape[1]
+        let kb = transposeB ? b.shape[1] : b.shape[0]
+        let n = transposeB ? b.shape[0] : b.shape[1]
+        precondition(k == kb, "matmul inner dimensions differ: \(a.shape) · \(b.shape)")
+        return Tensor(shape: [m, n]) { out in
+            a.scalars.withUnsafeBufferPointer { pa in
+                b.scalars.withUnsafeBufferPointer { pb in
+                    if k == 0 { out.initialize(repeating: 0); return }
+                    gemm(transposeA: transposeA, transposeB: transposeB, m: m, n: n, k: k,
+                         a: pa.baseAddress!, lda: a.shape[1], b: pb.baseAddress!, ldb: b.shape[1],
+                         c: out.baseAddress!, ldc: n)
+                }
+            }
+        }
+    }
+
+    /// Number of threads OpenBLAS uses for one product.
+    public static var threadCount: Int {
+        get { Int(openblas_get_num_threads()) }
+    }
+
+    /// Sets the number of threads OpenBLAS uses (process-wide setting of the library).
+    public static func setThreadCount(_ n: Int) { openblas_set_num_threads(Int32(max(1, n))) }
+}

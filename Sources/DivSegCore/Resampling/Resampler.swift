@@ -1,0 +1,108 @@
+/// Bilinear resizing of `[channels, height, width]` tensors with half-pixel centres.
+///
+/// Output pixel `i` samples the input at `(i + 0.5) · in/out − 0.5`. Upsampling clamps at the
+/// edges, which is the rule the hypercolumn uses for block4/block5 maps. Downsampling widens
+/// the triangle filter by the scale factor (antialiasing, as PIL's `BILINEAR` does), so an
+/// image shrunk 2× averages its pixels instead of skipping every other one; pass
+/// `antialias: false` for plain two-tap interpolation.
+///
+/// ```swift
+/// let up = Resampler.resize(block5, height: 64, width: 84)   // [512, 16, 21] → [512, 64, 84]
+/// ```
+public enum Resampler {
+    /// Resizes the two trailing dimensions of a rank-3 tensor.
+    public static func resize(_ input: Tensor, height: Int, width: Int,
+                              antialias: Bool = true) -> Tensor {
+        precondition(input.rank == 3, "resize expects [C, H, W], got \(input.shape)")
+        precondition(height > 0 && width > 0, "resize target must be positive")
+        let c = input.shape[0], h = input.shape[1], w = input.shape[2]
+        if h == height && w == width { return input }
+        let horizontal = Taps(inputSize: w, outputSize: width, antialias: antialias)
+        let vertical = Taps(inputSize: h, outputSize: height, antialias: antialias)
+        // Horizontal pass over every row of every channel, then vertical pass per channel.
+        var rows = [Float](repeating: 0, count: c * h * width)
+        input.scalars.withUnsafeBufferPointer { src in
+            rows.withUnsafeMutableBufferPointer { dst in
+                let s = src.baseAddress!, d = dst.baseAddress!
+                Parallel.forEachChunk(of: 0..<(c * h), minimumChunk: 64) { range in
+                    for r in range {
+                        let line = s + r * w, out = d + r * width
+                        for x in 0..<width {
+                            var acc: Float = 0
+                            let first = horizontal.first[x]
+                            for t in 0..<horizontal.count[x] {
+                                acc += horizontal.weights[x * horizontal.stride + t] * line[first + t]
+                            }
+                            out[x] = acc
+                        }
+                    }
+                }
+            }
+        }
+        return Tensor(shape: [c, height, width]) { out in
+            out.initialize(repeating: 0)
+            rows.withUnsafeBufferPointer { src in
+                let s = src.baseAddress!, o = out.baseAddress!
+                Parallel.forEachChunk(of: 0..<c) { range in
+                    for ch in range {
+                        for y in 0..<height {
+                            let dst = o + (ch * height + y) * width
+                            let first = vertical.first[y]
+                            for t in 0..<vertical.count[y] {
+                                let weight = vertical.weights[y * vertical.stride + t]
+                                let line = s + (ch * h + first + t) * width
+                                for x in 0..<width { dst[x] += weight * line[x] }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /// Per output position: the first input index and the normalised filter weights.
+    struct Taps {
+        var first: [Int]
+        var count: [Int]
+        var weights: [Float]
+        var stride: Int
+
+        init(inputSize: Int, outputSize: Int, antialias: Bool) {
+            let scale = Double(inputSize) / Double(outputSize)
+            let support = antialias ? Swift.max(1, scale) : 1.0
+            let filterScale = antialias ? Swift.max(1, scale) : 1.0
+            stride = Int((support * 2).rounded(.up)) + 2
+            first = [Int](repeating: 0, count: outputSize)
+            count = [Int](repeating: 0, count: outputSize)
+            weights = [Float](repeating: 0, count: outputSize * stride)
+            for i in 0..<outputSize {
+                // Pixel centres sit at index + 0.5 in continuous coordinates.
+                let centre = (Double(i) + 0.5) * scale
+                let lo = Swift.max(0, Int((centre - support).rounded(.down)))
+                let hi = Swift.min(inputSize - 1, Int((centre + support).rounded(.up)))
+                var taps: [Double] = []
+                var start = -1
+                for j in lo...hi {
+                    let distance = abs(Double(j) + 0.5 - centre) / filterScale
+                    let weight = Swift.max(0, 1 - distance)
+                    if weight > 0 {
+                        if start < 0 { start = j }
+                        taps.append(weight)
+                    } else if start >= 0 {
+                        break
+                    }
+                }
+                if start < 0 {
+                    // Only when every tap lies exactly on a filter edge: take the nearest pixel.
+                    start = Swift.min(inputSize - 1, Swift.max(0, Int(centre)))
+                    taps = [1]
+                }
+                let total = taps.reduce(0, +)
+                first[i] = start
+                count[i] = taps.count
+                precondition(taps.count <= stride, "resampler filter wider than expected")
+                for (t, weight) in taps.enumerated() { weights[i * stride + t] = Float(weight / total) }
+            }
+        }
+    }
+}

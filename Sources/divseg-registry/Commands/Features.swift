@@ -1,0 +1,51 @@
+import ArgumentParser
+import DivSeg
+import DivSegCore
+import Foundation
+
+extension DivSegRegistry {
+    /// `divseg-registry features IMAGE… --out PATH`: hypercolumn files for images.
+    struct Features: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Compute VGG-16 hypercolumn features (4224×64×84) and the global descriptor of images.",
+            discussion: """
+                Each image is resized to 256×336 (bilinear) and written as an HDF5 file with the
+                float32 datasets 'hypercolumn' (4224×64×84, channel-major) and 'global'.
+                With one image, --out is the output file; with several, a directory that receives
+                <image name>.h5 per image.
+                """)
+
+        @Argument(help: "PNG or JPEG images.")
+        var images: [String]
+
+        @Option(name: .shortAndLong, help: "Output .h5 file (one image) or directory (several).")
+        var out: String
+
+        @OptionGroup var backbone: BackboneOptions
+
+        mutating func validate() throws {
+            if images.isEmpty { throw ValidationError("Give at least one image.") }
+        }
+
+        func run() throws {
+            let extractor = try HypercolumnExtractor(weightsAt: backbone.resolvedWeightsPath())
+            let writer = FeatureFileWriter(extractor: extractor)
+            let targets = try FeatureFileWriter.outputPaths(for: images, out: out)
+            var progress = ProgressReporter(total: images.count, label: "features")
+            var failures: [String] = []
+            for (image, target) in zip(images, targets) {
+                do {
+                    try writer.write(imageAt: image, to: target)
+                } catch {
+                    failures.append("\(error)")
+                    printError("error: \(error)")
+                }
+                progress.advance()
+            }
+            progress.finish()
+            if !failures.isEmpty {
+                throw ExitCode(failures.count == images.count ? 1 : 2)
+            }
+        }
+    }
+}

@@ -1,0 +1,82 @@
+import DivSegCore
+import Testing
+
+/// Direct 3×3 convolution with zero padding, the definition the fast paths must match.
+func referenceConv(_ x: Tensor, kernelOIHW k: [Float], bias: [Float], outChannels: Int, relu: Bool) -> Tensor {
+    let cin = x.shape[0], h = x.shape[1], w = x.shape[2]
+    var y = Tensor(zeros: [outChannels, h, w])
+    for co in 0..<outChannels {
+        for yy in 0..<h {
+            for xx in 0..<w {
+                var acc = Double(bias[co])
+                for ci in 0..<cin {
+                    for ky in 0..<3 {
+                        for kx in 0..<3 {
+                            let sy = yy + ky - 1, sx = xx + kx - 1
+                            guard sy >= 0, sy < h, sx >= 0, sx < w else { continue }
+                            acc += Double(k[((co * cin + ci) * 3 + ky) * 3 + kx]) * Double(x.scalars[(ci * h + sy) * w + sx])
+                        }
+                    }
+                }
+                y.scalars[(co * h + yy) * w + xx] = relu ? max(Float(acc), 0) : Float(acc)
+            }
+        }
+    }
+    return y
+}
+
+/// Deterministic pseudo-random values (SplitMix64), so failures reproduce.
+func pseudoRandom(_ n: Int, seed: UInt64, range: ClosedRange<Float> = -1...1) -> [Float] {
+    var state = seed
+    return (0..<n).map { _ in
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        z ^= z >> 31
+        let unit = Float(z >> 40) / Float(1 << 24)
+        return range.lowerBound + unit * (range.upperBound - range.lowerBound)
+    }
+}
+
+func maxRelativeError(_ a: Tensor, _ b: Tensor) -> Float {
+    precondition(a.shape == b.shape)
+    let scale = max(b.scalars.map(abs).max() ?? 1, 1e-6)
+    return zip(a.scalars, b.scalars).map { abs($0 - $1) }.max()! / scale
+}
+
+@Suite("Conv3x3")
+struct Conv3x3Tests {
+    @Test("Winograd and im2col paths match direct convolution",
+          arguments: [(16, 8, 7, 9), (32, 5, 6, 6), (16, 3, 1, 1), (17, 4, 2, 3), (3, 8, 5, 7), (20, 6, 11, 4)])
+    func matchesDirect(_ shape: (Int, Int, Int, Int)) {
+        let (cin, cout, h, w) = shape
+        let x = Tensor(shape: [cin, h, w], scalars: pseudoRandom(cin * h * w, seed: 1))
+        let k = pseudoRandom(cout * cin * 9, seed: 2)
+        let b = pseudoRandom(cout, seed: 3)
+        for relu in [false, true] {
+            let expected = referenceConv(x, kernelOIHW: k, bias: b, outChannels: cout, relu: relu)
+            for winograd in [true, false] {
+                let conv = Conv3x3(kernelOIHW: k, bias: b, inChannels: cin, outChannels: cout, allowWinograd: winograd)
+                #expect(conv.usesWinograd == (winograd && cin >= 16))
+                let y = conv(x, relu: relu)
+                #expect(y.shape == [cout, h, w])
+                #expect(maxRelativeError(y, expected) < 1e-5, "winograd=\(winograd) relu=\(relu) shape=\(shape)")
+            }
+        }
+    }
+
+    @Test("HWIO (Keras) kernels are reordered to OIHW")
+    func hwioLayout() {
+        let cin = 2, cout = 3
+        let oihw = pseudoRandom(cout * cin * 9, seed: 9)
+        var hwio = [Float](repeating: 0, count: oihw.count)
+        for co in 0..<cout { for ci in 0..<cin { for ky in 0..<3 { for kx in 0..<3 {
+            hwio[((ky * 3 + kx) * cin + ci) * cout + co] = oihw[((co * cin + ci) * 3 + ky) * 3 + kx]
+        } } } }
+        let x = Tensor(shape: [cin, 4, 5], scalars: pseudoRandom(40, seed: 4))
+        let a = Conv3x3(kernelOIHW: oihw, bias: [0.1, 0.2, 0.3], inChannels: cin, outChannels: cout)(x)
+        let b = Conv3x3(kernelHWIO: hwio, bias: [0.1, 0.2, 0.3], inChannels: cin, outChannels: cout)(x)
+        #expect(a == b)
+    }
+}
