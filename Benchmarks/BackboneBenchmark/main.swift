@@ -1,23 +1,52 @@
+// Backbone benchmarks on the real VGG-16 weights and a real 256×336 COCO image.
+// Run through Benchmarks/compare-backbone.sh, which also times the ONNX Runtime peer in
+// the same run and prints the ratio.
+import Benchmark
+import DivSeg
 import DivSegCore
-import Dispatch
-let chans = [(3,64),(64,64),(64,128),(128,128),(128,256),(256,256),(256,256),(256,512),(512,512),(512,512),(512,512),(512,512),(512,512)]
-let pools: Set<Int> = [1,3,6,9]
-var convs: [Conv3x3] = []
-for (i,(a,b)) in chans.enumerated() {
-  let k = (0..<(a*b*9)).map { _ in Float.random(in: -0.05...0.05) }
-  convs.append(Conv3x3(kernelOIHW: k, bias: [Float](repeating: 0.01, count: b), inChannels: a, outChannels: b))
-  _ = i
+import DivSegIO
+import Foundation
+
+let shared = ProcessInfo.processInfo.environment["DIVSEG_SHARED"] ?? "../shared"
+let weights = ProcessInfo.processInfo.environment["DIVSEG_WEIGHTS"] ?? shared + "/models/vgg16_imagenet_notop.h5"
+let imagePath = ProcessInfo.processInfo.environment["DIVSEG_BENCH_IMAGE"]
+    ?? shared + "/testdata/vgg16-reference/000000000025_256x336.png"
+
+let extractor: HypercolumnExtractor
+let image: Image
+do {
+    extractor = try HypercolumnExtractor(weightsAt: weights)
+    image = try ImageDecoder.decodeRGB(contentsOf: imagePath)
+} catch {
+    FileHandle.standardError.write(Data("benchmark setup failed: \(error)\n".utf8))
+    exit(1)
 }
-let x0 = Tensor(shape: [3,256,336], scalars: (0..<(3*256*336)).map { _ in Float.random(in: -100...100) })
-for run in 0..<4 {
-  var x = x0
-  var t = DispatchTime.now().uptimeNanoseconds
-  let t0 = t
-  var per: [Double] = []
-  for (i,c) in convs.enumerated() {
-    x = c(x)
-    let n = DispatchTime.now().uptimeNanoseconds; per.append(Double(n-t)/1e6); t = n
-    if pools.contains(i) { x = Pooling.max(x) }
-  }
-  print(run, Double(DispatchTime.now().uptimeNanoseconds - t0)/1e9, per.map{Int($0)})
+let input = HypercolumnExtractor.networkInput(for: image)
+let maps = extractor.backbone.convolutionMaps(input)
+
+/// FLOPs of the 13 conv layers at 256×336 (2 per multiply-add), for GFLOP/s figures.
+let convFLOPs: Double = {
+    var flops = 0.0, h = 256.0, w = 336.0, cin = 3.0
+    for (i, cout) in VGG16.channels.enumerated() {
+        flops += 2 * 9 * cin * Double(cout) * h * w
+        cin = Double(cout)
+        if VGG16.poolAfter.contains(i) { h = (h / 2).rounded(.down); w = (w / 2).rounded(.down) }
+    }
+    return flops
+}()
+FileHandle.standardError.write(Data(String(format: "conv FLOPs per image: %.1f G\n", convFLOPs / 1e9).utf8))
+
+/// Keeps a result alive so the optimiser cannot drop the work that produced it.
+@inline(never)
+func blackHole<T>(_ value: T) { withExtendedLifetime(value) {} }
+
+benchmark("vgg16_conv13_256x336") {
+    blackHole(extractor.backbone.convolutionMaps(input))
 }
+benchmark("hypercolumn_assembly") {
+    blackHole(HypercolumnExtractor.assemble(maps))
+}
+benchmark("features_end_to_end_256x336") {
+    blackHole(extractor.extract(from: image))
+}
+main()

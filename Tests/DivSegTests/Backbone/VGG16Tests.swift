@@ -37,10 +37,10 @@ struct VGG16LoadingTests {
 
         let partial = dir.appendingPathComponent("partial.h5").path
         try HDF5File.writeAtomically(to: partial) { f in
-            try f.setStringArrayAttribute("layer_names", ["block1_conv1"])
-            try f.setStringArrayAttribute("weight_names", ["block1_conv1/kernel:0", "block1_conv1/bias:0"], of: "block1_conv1")
             try f.writeFloats("block1_conv1/block1_conv1/kernel:0", [Float](repeating: 0, count: 3 * 3 * 3 * 8), shape: [3, 3, 3, 8])
             try f.writeFloats("block1_conv1/block1_conv1/bias:0", [Float](repeating: 0, count: 8), shape: [8])
+            try f.setStringArrayAttribute("layer_names", ["block1_conv1"])
+            try f.setStringArrayAttribute("weight_names", ["block1_conv1/kernel:0", "block1_conv1/bias:0"], of: "block1_conv1")
         }
         do {
             _ = try VGG16(contentsOf: partial)

@@ -1,0 +1,978 @@
+// HDF5 operations for Swift; see include/ds_hdf5.h for the contract.
+//
+// Conventions of this file:
+// - every public function takes the global lock first and releases it on every path;
+// - HDF5's error stack is read (fail_hdf5) immediately after the failing call, because any
+//   later HDF5 call, even a close during cleanup, clears it;
+// - all handles are released through one `done:` label per function.
+// POSIX 2008 for pread, strnlen, O_CLOEXEC, recursive mutexes under -std=c11.
+#define _POSIX_C_SOURCE 200809L
+#define _XOPEN_SOURCE 700
+#include "ds_hdf5.h"
+
+#include <hdf5.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+_Static_assert(sizeof(hid_t) == sizeof(int64_t), "ds_hdf5.h passes hid_t as int64_t");
+_Static_assert(sizeof(hsize_t) == sizeof(uint64_t), "ds_hdf5.h passes hsize_t as uint64_t");
+
+// MARK: - Lock and library setup
+
+static pthread_once_t g_once = PTHREAD_ONCE_INIT;
+static pthread_mutex_t g_mutex;
+static int g_library_ready = 0;
+// HDF5 keeps one error stack (with its auto-print setting) per thread when built
+// thread-safe, as Debian's "serial" library is; in other builds there is one global stack.
+static _Thread_local int t_errors_silenced = 0;
+
+static void init_mutex(void) {
+    pthread_mutexattr_t attr;
+    pthread_mutexattr_init(&attr);
+    // Recursive so that Swift can hold the lock across several ds_h5_* calls.
+    pthread_mutexattr_settype(&attr, PTHREAD_MUTEX_RECURSIVE);
+    pthread_mutex_init(&g_mutex, &attr);
+    pthread_mutexattr_destroy(&attr);
+}
+
+void ds_h5_lock(void) {
+    pthread_once(&g_once, init_mutex);
+    pthread_mutex_lock(&g_mutex);
+    if (!g_library_ready) {
+        H5open();
+        g_library_ready = 1;
+    }
+    if (!t_errors_silenced) {
+        // HDF5 prints its error stack to stderr by default; we report it through errors.
+        H5Eset_auto2(H5E_DEFAULT, NULL, NULL);
+        t_errors_silenced = 1;
+    }
+}
+
+void ds_h5_unlock(void) { pthread_mutex_unlock(&g_mutex); }
+
+void ds_h5_free(void *p) { free(p); }
+
+// MARK: - Messages
+
+static void set_msg(char *msg, size_t cap, const char *fmt, ...) {
+    if (msg == NULL || cap == 0) return;
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, cap, fmt, ap);
+    va_end(ap);
+}
+
+typedef struct {
+    char inner[512];      // the most specific error: says what is actually wrong
+    char outer[256];      // the API call that failed
+    char outer_func[64];
+    hid_t inner_major;
+    hid_t inner_minor;
+    unsigned count;
+} stack_summary;
+
+static herr_t walk_cb(unsigned n, const H5E_error2_t *e, void *data) {
+    stack_summary *s = (stack_summary *)data;
+    const char *desc = e->desc ? e->desc : "";
+    if (n == 0) {  // H5E_WALK_UPWARD starts at the innermost frame
+        snprintf(s->inner, sizeof s->inner, "%s", desc);
+        s->inner_major = e->maj_num;
+        s->inner_minor = e->min_num;
+    }
+    snprintf(s->outer, sizeof s->outer, "%s", desc);
+    snprintf(s->outer_func, sizeof s->outer_func, "%s", e->func_name ? e->func_name : "");
+    s->count++;
+    return 0;
+}
+
+static stack_summary read_stack(void) {
+    stack_summary s;
+    memset(&s, 0, sizeof s);
+    s.inner_major = s.inner_minor = -1;
+    H5Ewalk2(H5E_DEFAULT, H5E_WALK_UPWARD, walk_cb, &s);
+    return s;
+}
+
+// Without context (NULL): "<innermost message> [<API function>: <its message>]".
+static void format_stack(const stack_summary *s, char *msg, size_t cap, const char *context) {
+    const char *c = context ? context : "";
+    const char *sep = context ? ": " : "";
+    if (s->count == 0) {
+        set_msg(msg, cap, "%s%sHDF5 gave no reason", c, sep);
+    } else if (s->count == 1 || strcmp(s->inner, s->outer) == 0) {
+        set_msg(msg, cap, "%s%s%s", c, sep, s->inner);
+    } else {
+        set_msg(msg, cap, "%s%s%s [%s: %s]", c, sep, s->inner, s->outer_func, s->outer);
+    }
+}
+
+// Records the current HDF5 error stack under `context` and returns `status`.
+static ds_h5_status fail_hdf5(ds_h5_status status, char *msg, size_t cap, const char *fmt, ...) {
+    stack_summary s = read_stack();
+    char context[512];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(context, sizeof context, fmt, ap);
+    va_end(ap);
+    format_stack(&s, msg, cap, context);
+    return status;
+}
+
+// Failures to open/create a file are either the operating system's (permissions, locks,
+// the same file already open in a conflicting mode) or HDF5's inability to decode it.
+static ds_h5_status classify_open_failure(const stack_summary *s, ds_h5_status otherwise) {
+    if (s->inner_minor == H5E_CANTOPENFILE || s->inner_minor == H5E_CANTLOCKFILE ||
+        s->inner_minor == H5E_FILEOPEN || s->inner_minor == H5E_FILEEXISTS)
+        return DS_H5_IO;
+    return otherwise;
+}
+
+static const char *class_name(H5T_class_t c) {
+    switch (c) {
+    case H5T_INTEGER: return "integers";
+    case H5T_FLOAT: return "floating-point numbers";
+    case H5T_STRING: return "strings";
+    case H5T_TIME: return "time values";
+    case H5T_BITFIELD: return "bit fields";
+    case H5T_OPAQUE: return "opaque data";
+    case H5T_COMPOUND: return "compound records";
+    case H5T_REFERENCE: return "object references";
+    case H5T_ENUM: return "enumeration values";
+    case H5T_VLEN: return "variable-length sequences";
+    case H5T_ARRAY: return "array elements";
+    default: return "values of unknown type";
+    }
+}
+
+static ds_h5_class class_of(H5T_class_t c) {
+    switch (c) {
+    case H5T_INTEGER: return DS_H5_CLASS_INTEGER;
+    case H5T_FLOAT: return DS_H5_CLASS_FLOAT;
+    case H5T_STRING: return DS_H5_CLASS_STRING;
+    default: return DS_H5_CLASS_OTHER;
+    }
+}
+
+static const char *or_root(const char *object) {
+    return (object == NULL || object[0] == '\0') ? "/" : object;
+}
+
+// MARK: - Files
+
+int ds_h5_has_signature(const char *path, int *err) {
+    static const unsigned char sig[8] = {0x89, 'H', 'D', 'F', '\r', '\n', 0x1a, '\n'};
+    if (err) *err = 0;
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) {
+        if (err) *err = errno;
+        return -1;
+    }
+    struct stat st;
+    if (fstat(fd, &st) != 0) {
+        if (err) *err = errno;
+        close(fd);
+        return -1;
+    }
+    if (S_ISDIR(st.st_mode)) {
+        if (err) *err = EISDIR;
+        close(fd);
+        return -1;
+    }
+    int found = 0;
+    // The superblock sits at 0 or after a user block of 512, 1024, 2048, ... bytes.
+    for (off_t off = 0; off + 8 <= st.st_size; off = (off == 0) ? 512 : off * 2) {
+        unsigned char buf[8];
+        ssize_t n = pread(fd, buf, 8, off);
+        if (n < 0) {
+            if (err) *err = errno;
+            close(fd);
+            return -1;
+        }
+        if (n == 8 && memcmp(buf, sig, 8) == 0) {
+            found = 1;
+            break;
+        }
+    }
+    close(fd);
+    return found;
+}
+
+static hid_t make_fapl(void) {
+    hid_t fapl = H5Pcreate(H5P_FILE_ACCESS);
+    // Strong close: H5Fclose really closes (and flushes) the file even if an object id
+    // leaked, so a file that was closed can be fsynced and renamed.
+    if (fapl >= 0) H5Pset_fclose_degree(fapl, H5F_CLOSE_STRONG);
+#if H5_VERSION_GE(1, 10, 7)
+    // Keep HDF5's file locks, but do not fail on file systems that refuse them (NFS, some
+    // container mounts): the shared weights are only ever read.
+    if (fapl >= 0) H5Pset_file_locking(fapl, 1, 1);
+#endif
+    return fapl;
+}
+
+ds_h5_status ds_h5_open(const char *path, int writable, int64_t *out_file, char *msg, size_t cap) {
+    ds_h5_lock();
+    ds_h5_status st = DS_H5_OK;
+    *out_file = -1;
+    hid_t fapl = make_fapl();
+    hid_t f = H5Fopen(path, writable ? H5F_ACC_RDWR : H5F_ACC_RDONLY, fapl);
+    if (f < 0) {
+        stack_summary s = read_stack();
+        format_stack(&s, msg, cap, NULL);
+        st = classify_open_failure(&s, DS_H5_CORRUPT);
+    } else {
+        *out_file = f;
+    }
+    if (fapl >= 0) H5Pclose(fapl);
+    ds_h5_unlock();
+    return st;
+}
+
+ds_h5_status ds_h5_create(const char *path, int64_t *out_file, char *msg, size_t cap) {
+    ds_h5_lock();
+    ds_h5_status st = DS_H5_OK;
+    *out_file = -1;
+    hid_t fapl = make_fapl();
+    hid_t f = H5Fcreate(path, H5F_ACC_TRUNC, H5P_DEFAULT, fapl);
+    if (f < 0) {
+        stack_summary s = read_stack();
+        format_stack(&s, msg, cap, NULL);
+        st = classify_open_failure(&s, DS_H5_FAILED);
+    } else {
+        *out_file = f;
+    }
+    if (fapl >= 0) H5Pclose(fapl);
+    ds_h5_unlock();
+    return st;
+}
+
+ds_h5_status ds_h5_close(int64_t file, char *msg, size_t cap) {
+    ds_h5_lock();
+    ds_h5_status st = DS_H5_OK;
+    if (H5Fclose(file) < 0) st = fail_hdf5(DS_H5_FAILED, msg, cap, "closing the file failed");
+    ds_h5_unlock();
+    return st;
+}
+
+// MARK: - Objects
+
+// HDF5 refuses H5Lexists("a/b/c") with an error when "a" is missing, so walk the
+// components; H5Oexists_by_name then rejects dangling soft links.
+static int path_exists(hid_t loc, const char *path) {
+    if (path == NULL) return 0;
+    size_t n = strlen(path);
+    char *prefix = malloc(n + 2);
+    if (prefix == NULL) return 0;
+    size_t len = 0;
+    const char *p = path;
+    if (*p == '/') prefix[len++] = '/';
+    prefix[len] = '\0';
+    int exists = 1;
+    while (*p) {
+        while (*p == '/') p++;
+        if (!*p) break;
+        const char *end = p;
+        while (*end && *end != '/') end++;
+        size_t clen = (size_t)(end - p);
+        if (!(clen == 1 && p[0] == '.')) {
+            if (len > 0 && prefix[len - 1] != '/') prefix[len++] = '/';
+            memcpy(prefix + len, p, clen);
+            len += clen;
+            prefix[len] = '\0';
+            if (H5Lexists(loc, prefix, H5P_DEFAULT) <= 0 ||
+                H5Oexists_by_name(loc, prefix, H5P_DEFAULT) <= 0) {
+                exists = 0;
+                break;
+            }
+        }
+        p = end;
+    }
+    free(prefix);
+    return exists;
+}
+
+int ds_h5_exists(int64_t file, const char *path) {
+    ds_h5_lock();
+    int r = path_exists(file, or_root(path));
+    ds_h5_unlock();
+    return r;
+}
+
+// Opens `name` and checks that it is of kind `want` (H5I_DATASET or H5I_GROUP).
+static ds_h5_status open_object(hid_t file, const char *name, H5I_type_t want, hid_t *out,
+                                char *msg, size_t cap) {
+    const char *what = (want == H5I_DATASET) ? "dataset" : "group";
+    *out = -1;
+    if (!path_exists(file, name)) {
+        set_msg(msg, cap, "no %s '%s'", what, name);
+        return DS_H5_MISSING;
+    }
+    hid_t obj = H5Oopen(file, name, H5P_DEFAULT);
+    if (obj < 0) return fail_hdf5(DS_H5_CORRUPT, msg, cap, "cannot open '%s'", name);
+    H5I_type_t t = H5Iget_type(obj);
+    if (t != want) {
+        H5Oclose(obj);
+        const char *is = t == H5I_GROUP ? "a group" : t == H5I_DATASET ? "a dataset" : "a named datatype";
+        set_msg(msg, cap, "'%s' is %s, not a %s", name, is, what);
+        return DS_H5_WRONG_TYPE;
+    }
+    *out = obj;
+    return DS_H5_OK;
+}
+
+ds_h5_status ds_h5_dataset_info(int64_t file, const char *name, int *rank, uint64_t *dims,
+                                ds_h5_class *cls, char *msg, size_t cap) {
+    ds_h5_lock();
+    hid_t dset = -1, space = -1, type = -1;
+    ds_h5_status st = open_object(file, name, H5I_DATASET, &dset, msg, cap);
+    if (st != DS_H5_OK) goto done;
+    if ((type = H5Dget_type(dset)) < 0) {
+        st = fail_hdf5(DS_H5_CORRUPT, msg, cap, "cannot read the type of '%s'", name);
+        goto done;
+    }
+    *cls = class_of(H5Tget_class(type));
+    if ((space = H5Dget_space(dset)) < 0) {
+        st = fail_hdf5(DS_H5_CORRUPT, msg, cap, "cannot read the shape of '%s'", name);
+        goto done;
+    }
+    switch (H5Sget_simple_extent_type(space)) {
+    case H5S_SCALAR:
+        *rank = 0;
+        break;
+    case H5S_NULL:  // no elements at all; closest array equivalent is shape [0]
+        *rank = 1;
+        dims[0] = 0;
+        break;
+    default: {
+        int r = H5Sget_simple_extent_dims(space, (hsize_t *)dims, NULL);
+        if (r < 0) {
+            st = fail_hdf5(DS_H5_CORRUPT, msg, cap, "cannot read the shape of '%s'", name);
+            goto done;
+        }
+        *rank = r;
+    }
+    }
+done:
+    if (space >= 0) H5Sclose(space);
+    if (type >= 0) H5Tclose(type);
+    if (dset >= 0) H5Dclose(dset);
+    ds_h5_unlock();
+    return st;
+}
+
+ds_h5_status ds_h5_read_floats(int64_t file, const char *name, float *out, uint64_t count,
+                               char *msg, size_t cap) {
+    ds_h5_lock();
+    hid_t dset = -1, space = -1, type = -1;
+    ds_h5_status st = open_object(file, name, H5I_DATASET, &dset, msg, cap);
+    if (st != DS_H5_OK) goto done;
+    if ((type = H5Dget_type(dset)) < 0) {
+        st = fail_hdf5(DS_H5_CORRUPT, msg, cap, "cannot read the type of '%s'", name);
+        goto done;
+    }
+    H5T_class_t c = H5Tget_class(type);
+    if (c != H5T_INTEGER && c != H5T_FLOAT) {
+        set_msg(msg, cap, "'%s' holds %s, not numbers", name, class_name(c));
+        st = DS_H5_WRONG_TYPE;
+        goto done;
+    }
+    if ((space = H5Dget_space(dset)) < 0) {
+        st = fail_hdf5(DS_H5_CORRUPT, msg, cap, "cannot read the shape of '%s'", name);
+        goto done;
+    }
+    hssize_t n = H5Sget_simple_extent_npoints(space);
+    if (n < 0 || (uint64_t)n != count) {
+        set_msg(msg, cap, "'%s' has %lld elements, caller expected %llu", name, (long long)n,
+                (unsigned long long)count);
+        st = DS_H5_SHAPE;
+        goto done;
+    }
+    if (count > 0 && H5Dread(dset, H5T_NATIVE_FLOAT, H5S_ALL, H5S_ALL, H5P_DEFAULT, out) < 0) {
+        st = fail_hdf5(DS_H5_CORRUPT, msg, cap, "reading the data of '%s' failed", name);
+        goto done;
+    }
+done:
+    if (space >= 0) H5Sclose(space);
+    if (type >= 0) H5Tclose(type);
+    if (dset >= 0) H5Dclose(dset);
+    ds_h5_unlock();
+    return st;
+}
+
+// IEEE binary16 is not predefined in HDF5 1.10; this is the type h5py writes for float16,
+// so files stay readable by numpy users as dtype float16.
+static hid_t make_f16_type(void) {
+    hid_t t = H5Tcopy(H5T_IEEE_F32LE);
+    if (t < 0) return -1;
+    if (H5Tset_fields(t, 15, 10, 5, 0, 10) < 0 || H5Tset_size(t, 2) < 0 ||
+        H5Tset_ebias(t, 15) < 0) {
+        H5Tclose(t);
+        return -1;
+    }
+    return t;
+}
+
+// IEEE binary32 -> binary16, round to nearest, ties to even; overflow gives infinity.
+// Done here rather than by HDF5 because HDF5 1.10's soft float conversion drops the carry
+// when rounding overflows the mantissa: 0x1.ffe5c8p-14 became 0x1p-14 (half the value) and
+// subnormal results were off by hundreds of units. Widening (reads) is exact in HDF5, which
+// was checked against all 65536 half bit patterns.
+static uint16_t f32_to_f16(float f) {
+    uint32_t x;
+    memcpy(&x, &f, sizeof x);
+    uint32_t sign = (x >> 16) & 0x8000u;
+    uint32_t a = x & 0x7fffffffu;
+    if (a >= 0x7f800000u)  // infinity stays, NaN stays a (quiet) NaN
+        return (uint16_t)(sign | 0x7c00u | (a > 0x7f800000u ? 0x0200u | ((a >> 13) & 0x3ffu) : 0));
+    if (a >= 0x477ff000u) return (uint16_t)(sign | 0x7c00u);  // >= 65520 rounds past 65504
+    if (a < 0x38800000u) {  // below 2^-14: subnormal half or zero
+        if (a < 0x33000000u) return (uint16_t)sign;  // below 2^-25 rounds to zero
+        uint32_t e = a >> 23;
+        uint32_t m = (a & 0x7fffffu) | 0x800000u;
+        uint32_t shift = 126u - e;  // value / 2^-24 = m * 2^(e - 126)
+        uint32_t q = m >> shift, rem = m & ((1u << shift) - 1), half = 1u << (shift - 1);
+        if (rem > half || (rem == half && (q & 1u))) q++;  // may become 0x400: smallest normal
+        return (uint16_t)(sign | q);
+    }
+    uint32_t h = ((((a >> 23) - 127u + 15u) << 10) | ((a & 0x7fffffu) >> 13));
+    uint32_t rem = a & 0x1fffu;
+    if (rem > 0x1000u || (rem == 0x1000u && (h & 1u))) h++;  // a carry correctly bumps the exponent
+    return (uint16_t)(sign | h);
+}
+
+// Chunks of at most ~1 MiB of input, shrinking leading dimensions first so that a chunk is a
+// run of whole rows: good gzip ratio without reading much more than asked.
+static void choose_chunks(int rank, const hsize_t *dims, hsize_t *chunk) {
+    const hsize_t target = 262144;  // elements of 4 bytes
+    hsize_t total = 1;
+    for (int i = 0; i < rank; i++) {
+        chunk[i] = dims[i];
+        total *= dims[i];
+    }
+    for (int i = 0; i < rank && total > target; i++) {
+        while (chunk[i] > 1 && total > target) {
+            hsize_t half = (chunk[i] + 1) / 2;
+            total = total / chunk[i] * half;
+            chunk[i] = half;
+        }
+    }
+}
+
+// HDF5's own complaint about creating "a/b" below a dataset "a" is "message type not
+// found"; check the existing ancestors first to say what is actually wrong.
+static ds_h5_status check_parents(hid_t file, const char *name, char *msg, size_t cap) {
+    size_t n = strlen(name);
+    char *prefix = malloc(n + 1);
+    if (prefix == NULL) return DS_H5_NOMEM;
+    ds_h5_status st = DS_H5_OK;
+    for (size_t i = 1; i < n && st == DS_H5_OK; i++) {
+        if (name[i] != '/' || name[i - 1] == '/') continue;
+        memcpy(prefix, name, i);
+        prefix[i] = '\0';
+        if (!path_exists(file, prefix)) break;  // the rest will be created as groups
+        hid_t obj = H5Oopen(file, prefix, H5P_DEFAULT);
+        if (obj < 0) {
+            st = fail_hdf5(DS_H5_CORRUPT, msg, cap, "cannot open '%s'", prefix);
+        } else {
+            if (H5Iget_type(obj) != H5I_GROUP) {
+                set_msg(msg, cap, "'%s' is a dataset, so '%s' cannot be created inside it", prefix, name);
+                st = DS_H5_WRONG_TYPE;
+            }
+            H5Oclose(obj);
+        }
+    }
+    free(prefix);
+    return st;
+}
+
+// Unlinks an existing dataset `name` so it can be written anew; a group there is an error.
+// Replacing keeps the caller's model simple ("write = set"); HDF5 does not reclaim the old
+// space, which is one reason to rewrite whole files with writeAtomically.
+static ds_h5_status replace_dataset(hid_t file, const char *name, char *msg, size_t cap) {
+    ds_h5_status st = check_parents(file, name, msg, cap);
+    if (st != DS_H5_OK) return st;
+    if (!path_exists(file, name)) return DS_H5_OK;
+    hid_t old = -1;
+    st = open_object(file, name, H5I_DATASET, &old, msg, cap);
+    if (st != DS_H5_OK) return st;
+    H5Oclose(old);
+    if (H5Ldelete(file, name, H5P_DEFAULT) < 0)
+        return fail_hdf5(DS_H5_FAILED, msg, cap, "cannot replace the existing dataset '%s'", name);
+    return DS_H5_OK;
+}
+
+ds_h5_status ds_h5_write_floats(int64_t file, const char *name, const float *values, int rank,
+                                const uint64_t *dims_in, ds_h5_storage storage, int compressed,
+                                char *msg, size_t cap) {
+    ds_h5_lock();
+    hid_t space = -1, ftype = -1, mtype = -1, lcpl = -1, dcpl = -1, dset = -1;
+    uint16_t *halves = NULL;
+    ds_h5_status st = DS_H5_OK;
+    const hsize_t *dims = (const hsize_t *)dims_in;
+    if (rank < 0 || rank > DS_H5_MAX_RANK) {
+        set_msg(msg, cap, "rank %d of '%s' is outside 0...%d", rank, name, DS_H5_MAX_RANK);
+        st = DS_H5_SHAPE;
+        goto done;
+    }
+    hsize_t count = 1;
+    for (int i = 0; i < rank; i++) count *= dims[i];
+
+    st = replace_dataset(file, name, msg, cap);
+    if (st != DS_H5_OK) goto done;
+
+    space = rank == 0 ? H5Screate(H5S_SCALAR) : H5Screate_simple(rank, dims, NULL);
+    if (space < 0) {
+        st = fail_hdf5(DS_H5_FAILED, msg, cap, "invalid shape for '%s'", name);
+        goto done;
+    }
+    ftype = storage == DS_H5_STORE_F16 ? make_f16_type() : H5Tcopy(H5T_IEEE_F32LE);
+    lcpl = H5Pcreate(H5P_LINK_CREATE);
+    dcpl = H5Pcreate(H5P_DATASET_CREATE);
+    if (ftype < 0 || lcpl < 0 || dcpl < 0) {
+        st = fail_hdf5(DS_H5_FAILED, msg, cap, "cannot prepare the dataset '%s'", name);
+        goto done;
+    }
+    H5Pset_create_intermediate_group(lcpl, 1);
+    // Every element is written right away, so pre-filling with zeros is wasted work.
+    H5Pset_fill_time(dcpl, H5D_FILL_TIME_NEVER);
+    if (compressed && rank > 0 && count > 0) {
+        if (H5Zfilter_avail(H5Z_FILTER_DEFLATE) <= 0 || H5Zfilter_avail(H5Z_FILTER_SHUFFLE) <= 0) {
+            set_msg(msg, cap, "this HDF5 library has no gzip/shuffle filter; write '%s' uncompressed", name);
+            st = DS_H5_FAILED;
+            goto done;
+        }
+        hsize_t chunk[DS_H5_MAX_RANK];
+        choose_chunks(rank, dims, chunk);
+        if (H5Pset_chunk(dcpl, rank, chunk) < 0 || H5Pset_shuffle(dcpl) < 0 ||
+            H5Pset_deflate(dcpl, 4) < 0) {
+            st = fail_hdf5(DS_H5_FAILED, msg, cap, "cannot set up compression for '%s'", name);
+            goto done;
+        }
+    }
+    dset = H5Dcreate2(file, name, ftype, space, lcpl, dcpl, H5P_DEFAULT);
+    if (dset < 0) {
+        st = fail_hdf5(DS_H5_FAILED, msg, cap, "cannot create the dataset '%s'", name);
+        goto done;
+    }
+    if (count > 0 && storage == DS_H5_STORE_F16) {
+        halves = malloc((size_t)count * sizeof(uint16_t));
+        mtype = H5Tcopy(ftype);
+        if (halves == NULL || mtype < 0) {
+            set_msg(msg, cap, "out of memory converting '%s' to float16", name);
+            st = DS_H5_NOMEM;
+            goto done;
+        }
+        for (hsize_t i = 0; i < count; i++) halves[i] = f32_to_f16(values[i]);
+        // Converted already: memory type = file type in host order, so HDF5 only copies.
+        H5Tset_order(mtype, H5Tget_order(H5T_NATIVE_FLOAT));
+        if (H5Dwrite(dset, mtype, H5S_ALL, H5S_ALL, H5P_DEFAULT, halves) < 0) {
+            st = fail_hdf5(DS_H5_FAILED, msg, cap, "writing the data of '%s' failed", name);
+            goto done;
+        }
+    } else if (count > 0 && H5Dwrite(dset, H5T_NATIVE_FLOAT, H5S_ALL, H5S_ALL, H5P_DEFAULT, values) < 0) {
+        st = fail_hdf5(DS_H5_FAILED, msg, cap, "writing the data of '%s' failed", name);
+        goto done;
+    }
+done:
+    free(halves);
+    if (mtype >= 0) H5Tclose(mtype);
+    if (dset >= 0) H5Dclose(dset);
+    if (dcpl >= 0) H5Pclose(dcpl);
+    if (lcpl >= 0) H5Pclose(lcpl);
+    if (ftype >= 0) H5Tclose(ftype);
+    if (space >= 0) H5Sclose(space);
+    ds_h5_unlock();
+    return st;
+}
+
+// MARK: - Attributes
+
+int ds_h5_has_attribute(int64_t file, const char *object, const char *name) {
+    ds_h5_lock();
+    object = or_root(object);
+    int r = path_exists(file, object) && H5Aexists_by_name(file, object, name, H5P_DEFAULT) > 0;
+    ds_h5_unlock();
+    return r;
+}
+
+static ds_h5_status open_attribute(hid_t file, const char *object, const char *name, hid_t *out,
+                                   char *msg, size_t cap) {
+    *out = -1;
+    if (!path_exists(file, object)) {
+        set_msg(msg, cap, "no object '%s'", object);
+        return DS_H5_MISSING;
+    }
+    htri_t e = H5Aexists_by_name(file, object, name, H5P_DEFAULT);
+    if (e < 0) return fail_hdf5(DS_H5_CORRUPT, msg, cap, "cannot list the attributes of '%s'", object);
+    if (e == 0) {
+        set_msg(msg, cap, "'%s' has no attribute '%s'", object, name);
+        return DS_H5_MISSING;
+    }
+    hid_t a = H5Aopen_by_name(file, object, name, H5P_DEFAULT, H5P_DEFAULT);
+    if (a < 0) return fail_hdf5(DS_H5_CORRUPT, msg, cap, "cannot open attribute '%s' of '%s'", name, object);
+    *out = a;
+    return DS_H5_OK;
+}
+
+// Appends `len` bytes plus NUL to a growing buffer.
+typedef struct {
+    char *data;
+    size_t used, cap, count;
+} packer;
+
+static int pack(packer *p, const char *s, size_t len) {
+    if (p->used + len + 1 > p->cap) {
+        size_t ncap = p->cap ? p->cap : 256;
+        while (ncap < p->used + len + 1) ncap *= 2;
+        char *nd = realloc(p->data, ncap);
+        if (nd == NULL) return 0;
+        p->data = nd;
+        p->cap = ncap;
+    }
+    memcpy(p->data + p->used, s, len);
+    p->data[p->used + len] = '\0';
+    p->used += len + 1;
+    p->count++;
+    return 1;
+}
+
+// HDF5 1.10.8's header declares H5Treclaim, but the library only exports it from 1.12 on.
+static void reclaim_vl(hid_t type, hid_t space, void *buf) {
+#if H5_VERSION_GE(1, 12, 0)
+    H5Treclaim(type, space, H5P_DEFAULT, buf);
+#else
+    H5Dvlen_reclaim(type, space, H5P_DEFAULT, buf);
+#endif
+}
+
+// Reads the strings of an attribute (is_attr) or dataset `obj` into `pk`. `what` names the
+// object in messages. Fixed-length strings are cut at their padding.
+static ds_h5_status read_strings(hid_t obj, int is_attr, const char *what, packer *pk, char *msg,
+                                 size_t cap) {
+    hid_t ftype = -1, mtype = -1, space = -1;
+    char **vl = NULL;
+    char *raw = NULL;
+    ds_h5_status st = DS_H5_OK;
+    ftype = is_attr ? H5Aget_type(obj) : H5Dget_type(obj);
+    space = ftype < 0 ? -1 : (is_attr ? H5Aget_space(obj) : H5Dget_space(obj));
+    if (ftype < 0 || space < 0) {
+        st = fail_hdf5(DS_H5_CORRUPT, msg, cap, "cannot read %s", what);
+        goto done;
+    }
+    H5T_class_t c = H5Tget_class(ftype);
+    if (c != H5T_STRING) {
+        set_msg(msg, cap, "%s holds %s, not strings", what, class_name(c));
+        st = DS_H5_WRONG_TYPE;
+        goto done;
+    }
+    hssize_t n = H5Sget_simple_extent_npoints(space);
+    if (n < 0) {
+        st = fail_hdf5(DS_H5_CORRUPT, msg, cap, "cannot read the shape of %s", what);
+        goto done;
+    }
+    // Same character set as stored: HDF5 refuses to convert between ASCII and UTF-8.
+    mtype = H5Tcopy(H5T_C_S1);
+    H5Tset_cset(mtype, H5Tget_cset(ftype));
+    if (H5Tis_variable_str(ftype) > 0) {
+        H5Tset_size(mtype, H5T_VARIABLE);
+        vl = calloc((size_t)n + 1, sizeof(char *));
+        if (vl == NULL) { st = DS_H5_NOMEM; set_msg(msg, cap, "out of memory"); goto done; }
+        herr_t r = n == 0 ? 0
+                 : is_attr ? H5Aread(obj, mtype, vl)
+                           : H5Dread(obj, mtype, H5S_ALL, H5S_ALL, H5P_DEFAULT, vl);
+        if (r < 0) {
+            st = fail_hdf5(DS_H5_CORRUPT, msg, cap, "reading %s failed", what);
+            goto done;
+        }
+        for (hssize_t i = 0; i < n && st == DS_H5_OK; i++) {
+            const char *s = vl[i] ? vl[i] : "";
+            if (!pack(pk, s, strlen(s))) { st = DS_H5_NOMEM; set_msg(msg, cap, "out of memory"); }
+        }
+        if (n > 0) reclaim_vl(mtype, space, vl);
+    } else {
+        size_t size = H5Tget_size(ftype);
+        H5T_str_t pad = H5Tget_strpad(ftype);
+        // The memory type must keep the file's padding: with the default NULLTERM, a
+        // 12-byte "block1_conv1" stored NULLPAD would lose its last character.
+        H5Tset_size(mtype, size);
+        H5Tset_strpad(mtype, pad);
+        raw = malloc(size * (size_t)n + 1);
+        if (raw == NULL) { st = DS_H5_NOMEM; set_msg(msg, cap, "out of memory"); goto done; }
+        herr_t r = n == 0 ? 0
+                 : is_attr ? H5Aread(obj, mtype, raw)
+                           : H5Dread(obj, mtype, H5S_ALL, H5S_ALL, H5P_DEFAULT, raw);
+        if (r < 0) {
+            st = fail_hdf5(DS_H5_CORRUPT, msg, cap, "reading %s failed", what);
+            goto done;
+        }
+        for (hssize_t i = 0; i < n && st == DS_H5_OK; i++) {
+            const char *s = raw + (size_t)i * size;
+            size_t len = strnlen(s, size);
+            if (pad == H5T_STR_SPACEPAD)
+                while (len > 0 && s[len - 1] == ' ') len--;
+            if (!pack(pk, s, len)) { st = DS_H5_NOMEM; set_msg(msg, cap, "out of memory"); }
+        }
+    }
+done:
+    free(vl);
+    free(raw);
+    if (mtype >= 0) H5Tclose(mtype);
+    if (space >= 0) H5Sclose(space);
+    if (ftype >= 0) H5Tclose(ftype);
+    return st;
+}
+
+// Hands a packed buffer to the caller (always non-NULL on success, so it can be freed).
+static ds_h5_status finish_pack(ds_h5_status st, packer *pk, char **out, size_t *out_bytes,
+                                size_t *out_count) {
+    if (st == DS_H5_OK) {
+        if (pk->data == NULL) pk->data = calloc(1, 1);
+        if (pk->data == NULL) return DS_H5_NOMEM;
+        *out = pk->data;
+        *out_bytes = pk->used;
+        *out_count = pk->count;
+        pk->data = NULL;
+    }
+    free(pk->data);
+    pk->data = NULL;
+    return st;
+}
+
+ds_h5_status ds_h5_read_string_attribute(int64_t file, const char *object, const char *name,
+                                         char **out, size_t *out_bytes, size_t *out_count,
+                                         char *msg, size_t cap) {
+    ds_h5_lock();
+    object = or_root(object);
+    *out = NULL;
+    *out_bytes = *out_count = 0;
+    hid_t attr = -1;
+    packer pk = {0};
+    ds_h5_status st = open_attribute(file, object, name, &attr, msg, cap);
+    if (st == DS_H5_OK) {
+        char what[512];
+        snprintf(what, sizeof what, "attribute '%s' of '%s'", name, object);
+        st = read_strings(attr, 1, what, &pk, msg, cap);
+    }
+    st = finish_pack(st, &pk, out, out_bytes, out_count);
+    if (attr >= 0) H5Aclose(attr);
+    ds_h5_unlock();
+    return st;
+}
+
+ds_h5_status ds_h5_read_string_dataset(int64_t file, const char *name, char **out, size_t *out_bytes,
+                                       size_t *out_count, char *msg, size_t cap) {
+    ds_h5_lock();
+    *out = NULL;
+    *out_bytes = *out_count = 0;
+    hid_t dset = -1;
+    packer pk = {0};
+    ds_h5_status st = open_object(file, name, H5I_DATASET, &dset, msg, cap);
+    if (st == DS_H5_OK) {
+        char what[512];
+        snprintf(what, sizeof what, "'%s'", name);
+        st = read_strings(dset, 0, what, &pk, msg, cap);
+    }
+    st = finish_pack(st, &pk, out, out_bytes, out_count);
+    if (dset >= 0) H5Dclose(dset);
+    ds_h5_unlock();
+    return st;
+}
+
+ds_h5_status ds_h5_write_string_dataset(int64_t file, const char *name, const char *const *values,
+                                        size_t count, char *msg, size_t cap) {
+    ds_h5_lock();
+    hid_t space = -1, type = -1, lcpl = -1, dset = -1;
+    ds_h5_status st = replace_dataset(file, name, msg, cap);
+    if (st != DS_H5_OK) goto done;
+    hsize_t d = count;
+    space = H5Screate_simple(1, &d, NULL);
+    type = H5Tcopy(H5T_C_S1);
+    lcpl = H5Pcreate(H5P_LINK_CREATE);
+    if (space < 0 || type < 0 || lcpl < 0 || H5Tset_size(type, H5T_VARIABLE) < 0 ||
+        H5Tset_cset(type, H5T_CSET_UTF8) < 0 || H5Pset_create_intermediate_group(lcpl, 1) < 0) {
+        st = fail_hdf5(DS_H5_FAILED, msg, cap, "cannot prepare the dataset '%s'", name);
+        goto done;
+    }
+    dset = H5Dcreate2(file, name, type, space, lcpl, H5P_DEFAULT, H5P_DEFAULT);
+    if (dset < 0) {
+        st = fail_hdf5(DS_H5_FAILED, msg, cap, "cannot create the dataset '%s'", name);
+        goto done;
+    }
+    if (count > 0 && H5Dwrite(dset, type, H5S_ALL, H5S_ALL, H5P_DEFAULT, values) < 0) {
+        st = fail_hdf5(DS_H5_FAILED, msg, cap, "writing the strings of '%s' failed", name);
+        goto done;
+    }
+done:
+    if (dset >= 0) H5Dclose(dset);
+    if (lcpl >= 0) H5Pclose(lcpl);
+    if (type >= 0) H5Tclose(type);
+    if (space >= 0) H5Sclose(space);
+    ds_h5_unlock();
+    return st;
+}
+
+// Creates attribute `name` on `object` (replacing one that exists) and writes `buf`.
+static ds_h5_status write_attribute(hid_t file, const char *object, const char *name, hid_t ftype,
+                                    hid_t mtype, const void *buf, size_t count, int scalar,
+                                    char *msg, size_t cap) {
+    hid_t space = -1, attr = -1;
+    ds_h5_status st = DS_H5_OK;
+    if (!path_exists(file, object)) {
+        set_msg(msg, cap, "no object '%s' to attach attribute '%s' to", object, name);
+        return DS_H5_MISSING;
+    }
+    htri_t e = H5Aexists_by_name(file, object, name, H5P_DEFAULT);
+    if (e > 0 && H5Adelete_by_name(file, object, name, H5P_DEFAULT) < 0)
+        return fail_hdf5(DS_H5_FAILED, msg, cap, "cannot replace attribute '%s' of '%s'", name, object);
+    if (scalar && count == 1) {
+        space = H5Screate(H5S_SCALAR);
+    } else {
+        hsize_t d = count;
+        space = H5Screate_simple(1, &d, NULL);
+    }
+    if (space < 0) {
+        st = fail_hdf5(DS_H5_FAILED, msg, cap, "cannot shape attribute '%s'", name);
+        goto done;
+    }
+    attr = H5Acreate_by_name(file, object, name, ftype, space, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
+    if (attr < 0) {
+        st = fail_hdf5(DS_H5_FAILED, msg, cap, "cannot create attribute '%s' on '%s'", name, object);
+        goto done;
+    }
+    if (count > 0 && H5Awrite(attr, mtype, buf) < 0) {
+        st = fail_hdf5(DS_H5_FAILED, msg, cap, "writing attribute '%s' of '%s' failed", name, object);
+        goto done;
+    }
+done:
+    if (attr >= 0) H5Aclose(attr);
+    if (space >= 0) H5Sclose(space);
+    return st;
+}
+
+ds_h5_status ds_h5_write_string_attribute(int64_t file, const char *object, const char *name,
+                                          const char *const *values, size_t count, int scalar,
+                                          char *msg, size_t cap) {
+    ds_h5_lock();
+    object = or_root(object);
+    ds_h5_status st;
+    // Variable-length UTF-8, as h5py writes Python str: no length limit, no padding rules.
+    hid_t t = H5Tcopy(H5T_C_S1);
+    if (t < 0 || H5Tset_size(t, H5T_VARIABLE) < 0 || H5Tset_cset(t, H5T_CSET_UTF8) < 0) {
+        st = fail_hdf5(DS_H5_FAILED, msg, cap, "cannot make a string type");
+    } else {
+        st = write_attribute(file, object, name, t, t, values, count, scalar, msg, cap);
+    }
+    if (t >= 0) H5Tclose(t);
+    ds_h5_unlock();
+    return st;
+}
+
+ds_h5_status ds_h5_read_float_attribute(int64_t file, const char *object, const char *name,
+                                        float **out, size_t *out_count, char *msg, size_t cap) {
+    ds_h5_lock();
+    object = or_root(object);
+    *out = NULL;
+    *out_count = 0;
+    hid_t attr = -1, ftype = -1, space = -1;
+    float *buf = NULL;
+    ds_h5_status st = open_attribute(file, object, name, &attr, msg, cap);
+    if (st != DS_H5_OK) goto done;
+    if ((ftype = H5Aget_type(attr)) < 0 || (space = H5Aget_space(attr)) < 0) {
+        st = fail_hdf5(DS_H5_CORRUPT, msg, cap, "cannot read attribute '%s' of '%s'", name, object);
+        goto done;
+    }
+    H5T_class_t c = H5Tget_class(ftype);
+    if (c != H5T_INTEGER && c != H5T_FLOAT) {
+        set_msg(msg, cap, "attribute '%s' of '%s' holds %s, not numbers", name, object, class_name(c));
+        st = DS_H5_WRONG_TYPE;
+        goto done;
+    }
+    hssize_t n = H5Sget_simple_extent_npoints(space);
+    if (n < 0) {
+        st = fail_hdf5(DS_H5_CORRUPT, msg, cap, "cannot read the shape of attribute '%s'", name);
+        goto done;
+    }
+    buf = malloc(sizeof(float) * ((size_t)n + 1));
+    if (buf == NULL) { st = DS_H5_NOMEM; set_msg(msg, cap, "out of memory"); goto done; }
+    if (n > 0 && H5Aread(attr, H5T_NATIVE_FLOAT, buf) < 0) {
+        st = fail_hdf5(DS_H5_CORRUPT, msg, cap, "reading attribute '%s' of '%s' failed", name, object);
+        goto done;
+    }
+    *out = buf;
+    *out_count = (size_t)n;
+    buf = NULL;
+done:
+    free(buf);
+    if (space >= 0) H5Sclose(space);
+    if (ftype >= 0) H5Tclose(ftype);
+    if (attr >= 0) H5Aclose(attr);
+    ds_h5_unlock();
+    return st;
+}
+
+ds_h5_status ds_h5_write_float_attribute(int64_t file, const char *object, const char *name,
+                                         const float *values, size_t count, int scalar,
+                                         char *msg, size_t cap) {
+    ds_h5_lock();
+    ds_h5_status st = write_attribute(file, or_root(object), name, H5T_IEEE_F32LE, H5T_NATIVE_FLOAT,
+                                      values, count, scalar, msg, cap);
+    ds_h5_unlock();
+    return st;
+}
+
+// MARK: - Groups
+
+ds_h5_status ds_h5_child_names(int64_t file, const char *group, char **out, size_t *out_bytes,
+                               size_t *out_count, char *msg, size_t cap) {
+    ds_h5_lock();
+    group = or_root(group);
+    *out = NULL;
+    *out_bytes = *out_count = 0;
+    hid_t g = -1;
+    packer pk = {0};
+    char *name = NULL;
+    ds_h5_status st = open_object(file, group, H5I_GROUP, &g, msg, cap);
+    if (st != DS_H5_OK) goto done;
+    H5G_info_t info;
+    if (H5Gget_info(g, &info) < 0) {
+        st = fail_hdf5(DS_H5_CORRUPT, msg, cap, "cannot list group '%s'", group);
+        goto done;
+    }
+    // By index rather than H5Literate: the iterate callback's signature differs between
+    // HDF5 1.10 and 1.12, this loop compiles against both.
+    for (hsize_t i = 0; i < info.nlinks; i++) {
+        ssize_t len = H5Lget_name_by_idx(g, ".", H5_INDEX_NAME, H5_ITER_INC, i, NULL, 0, H5P_DEFAULT);
+        if (len < 0) {
+            st = fail_hdf5(DS_H5_CORRUPT, msg, cap, "cannot list group '%s'", group);
+            goto done;
+        }
+        char *nn = realloc(name, (size_t)len + 1);
+        if (nn == NULL) { st = DS_H5_NOMEM; set_msg(msg, cap, "out of memory"); goto done; }
+        name = nn;
+        if (H5Lget_name_by_idx(g, ".", H5_INDEX_NAME, H5_ITER_INC, i, name, (size_t)len + 1, H5P_DEFAULT) < 0) {
+            st = fail_hdf5(DS_H5_CORRUPT, msg, cap, "cannot list group '%s'", group);
+            goto done;
+        }
+        if (!pack(&pk, name, (size_t)len)) { st = DS_H5_NOMEM; set_msg(msg, cap, "out of memory"); goto done; }
+    }
+    if (pk.data == NULL) pk.data = calloc(1, 1);
+    *out = pk.data;
+    *out_bytes = pk.used;
+    *out_count = pk.count;
+    pk.data = NULL;
+done:
+    free(name);
+    free(pk.data);
+    if (g >= 0) H5Gclose(g);
+    ds_h5_unlock();
+    return st;
+}

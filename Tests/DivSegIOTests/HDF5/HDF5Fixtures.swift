@@ -1,0 +1,64 @@
+import Foundation
+
+/// Locations of the read-only shared data (`../shared` beside the checkout, as in CI) and
+/// small helpers the HDF5 tests share.
+enum HDF5Fixtures {
+    /// `DIVSEG_SHARED` overrides; otherwise the `shared` directory beside the checkout.
+    static let sharedDirectory: String = {
+        if let override = ProcessInfo.processInfo.environment["DIVSEG_SHARED"], !override.isEmpty {
+            return override
+        }
+        // This file is <checkout>/Tests/DivSegIOTests/HDF5/HDF5Fixtures.swift.
+        var url = URL(fileURLWithPath: #filePath)
+        for _ in 0..<4 { url.deleteLastPathComponent() }
+        return url.deletingLastPathComponent().appendingPathComponent("shared").path
+    }()
+
+    static var weightsPath: String { sharedDirectory + "/models/vgg16_imagenet_notop.h5" }
+
+    static func referencePath(_ image: String = "000000000025") -> String {
+        sharedDirectory + "/testdata/vgg16-reference/\(image)_256x336.h5"
+    }
+
+    static var pngPath: String { sharedDirectory + "/testdata/vgg16-reference/000000000025_256x336.png" }
+
+    /// The 13 convolutional layers of VGG-16, in network order.
+    static let convLayers = [
+        "block1_conv1", "block1_conv2", "block2_conv1", "block2_conv2",
+        "block3_conv1", "block3_conv2", "block3_conv3",
+        "block4_conv1", "block4_conv2", "block4_conv3",
+        "block5_conv1", "block5_conv2", "block5_conv3",
+    ]
+
+    /// Element of a row-major array at a multi-dimensional index.
+    static func element(_ values: [Float], _ shape: [Int], _ index: [Int]) -> Float {
+        precondition(index.count == shape.count)
+        var flat = 0
+        for (i, d) in zip(index, shape) { flat = flat * d + i }
+        return values[flat]
+    }
+
+    /// Deterministic test values with a wide dynamic range and both signs.
+    static func values(_ count: Int, seed: UInt64 = 1) -> [Float] {
+        var state = seed &* 0x9E37_79B9_7F4A_7C15 | 1
+        return (0..<count).map { _ in
+            state ^= state << 13; state ^= state >> 7; state ^= state << 17
+            let unit = Float(state >> 40) / Float(1 << 24)          // [0, 1)
+            let exponent = Float(Int(state & 15)) - 8               // 2^-8 ... 2^7
+            return (unit * 2 - 1) * Float(pow(2.0, Double(exponent)))
+        }
+    }
+
+    static func fileSize(_ path: String) throws -> Int {
+        let attributes = try FileManager.default.attributesOfItem(atPath: path)
+        return (attributes[.size] as? NSNumber)?.intValue ?? -1
+    }
+
+    /// Copies the first `bytes` bytes of `source` to `destination` (a truncated download).
+    static func copyPrefix(of source: String, bytes: Int, to destination: String) throws {
+        let input = try FileHandle(forReadingFrom: URL(fileURLWithPath: source))
+        defer { try? input.close() }
+        let data = try input.read(upToCount: bytes) ?? Data()
+        try data.write(to: URL(fileURLWithPath: destination))
+    }
+}
