@@ -24,6 +24,8 @@ let package = Package(
                        providers: [.apt(["libhdf5-dev"])]),
         .systemLibrary(name: "CPNG", path: "Sources/CPNG", pkgConfig: "libpng",
                        providers: [.apt(["libpng-dev"])]),
+        // glibc's allocator controls (mallopt), for executables; part of libc, no pkg-config.
+        .systemLibrary(name: "CMalloc", path: "Sources/CMalloc"),
         .systemLibrary(name: "CJPEG", path: "Sources/CJPEG", pkgConfig: "libjpeg",
                        providers: [.apt(["libjpeg62-turbo-dev"])]),
         // C glue Swift cannot express: HDF5 macro constants, setjmp/longjmp error handling of
@@ -31,7 +33,7 @@ let package = Package(
         .target(name: "CDivSegShims", dependencies: ["CHDF5", "CPNG", "CJPEG"],
                 cSettings: [.unsafeFlags(["-O2"])]),
 
-        .target(name: "DivSegCore", dependencies: ["CBLAS"]),
+        .target(name: "DivSegCore", dependencies: ["CBLAS", "CMalloc"]),
         .target(name: "DivSegIO", dependencies: ["DivSegCore", "CDivSegShims", "CHDF5"]),
         .target(name: "DivSeg", dependencies: ["DivSegCore", "DivSegIO"]),
         .executableTarget(name: "divseg-registry", dependencies: [

@@ -12,6 +12,8 @@ let weights = ProcessInfo.processInfo.environment["DIVSEG_WEIGHTS"] ?? shared + 
 let imagePath = ProcessInfo.processInfo.environment["DIVSEG_BENCH_IMAGE"]
     ?? shared + "/testdata/vgg16-reference/000000000025_256x336.png"
 
+AllocatorTuning.reuseFreedMemory()
+
 let extractor: HypercolumnExtractor
 let image: Image
 do {

@@ -1,4 +1,5 @@
 import ArgumentParser
+import DivSegCore
 
 /// The `divseg-registry` command: a thin shell over the DivSeg libraries. Each subcommand
 /// parses its arguments, calls one public library API, and reports the result.
@@ -10,4 +11,10 @@ struct DivSegRegistry: ParsableCommand {
         version: "0.1.0",
         subcommands: [Features.self]
     )
+
+    static func main() {
+        // Many images in one process: let them reuse each other's freed feature memory.
+        AllocatorTuning.reuseFreedMemory()
+        main(nil)
+    }
 }

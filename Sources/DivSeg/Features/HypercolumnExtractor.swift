@@ -50,24 +50,18 @@ public struct HypercolumnExtractor: Sendable {
         return Tensor(shape: [FeatureGrid.channels, gh, gw]) { out in
             var channel = 0
             for map in maps {
-                let onGrid = gridded(map)
-                onGrid.scalars.withUnsafeBufferPointer { src in
-                    (out.baseAddress! + channel * plane).update(from: src.baseAddress!, count: src.count)
+                // Each map is pooled or resized straight into its channel block.
+                let dst = out.baseAddress! + channel * plane
+                let h = map.shape[1]
+                if h > gh {
+                    Pooling.average(map, factor: h / gh, into: dst)
+                } else if h < gh {
+                    Resampler.resize(map, height: gh, width: gw, into: dst)
+                } else {
+                    map.scalars.withUnsafeBufferPointer { dst.update(from: $0.baseAddress!, count: $0.count) }
                 }
                 channel += map.shape[0]
             }
         }
-    }
-
-    /// One map brought to the grid by the rule for its resolution.
-    static func gridded(_ map: Tensor) -> Tensor {
-        let h = map.shape[1]
-        let gh = FeatureGrid.height, gw = FeatureGrid.width
-        if h > gh {
-            return Pooling.average(map, factor: h / gh)
-        } else if h < gh {
-            return Resampler.resize(map, height: gh, width: gw)
-        }
-        return map
     }
 }

@@ -10,43 +10,79 @@
 public enum Pooling {
     /// Maximum over each window.
     public static func max(_ input: Tensor, factor: Int = 2) -> Tensor {
-        pool(input, factor: factor, initial: -.infinity, combine: Swift.max, finish: { $0 })
+        let shape = outputShape(input, factor: factor)
+        return Tensor(shape: shape) { out in
+            input.scalars.withUnsafeBufferPointer { src in
+                maxPool(src.baseAddress!, shape: input.shape, factor: factor, into: out.baseAddress!)
+            }
+        }
     }
 
     /// Mean over each window.
     public static func average(_ input: Tensor, factor: Int) -> Tensor {
-        let scale = 1 / Float(factor * factor)
-        return pool(input, factor: factor, initial: 0, combine: +, finish: { $0 * scale })
+        let shape = outputShape(input, factor: factor)
+        return Tensor(shape: shape) { out in
+            input.scalars.withUnsafeBufferPointer { src in
+                average(src.baseAddress!, shape: input.shape, factor: factor, into: out.baseAddress!)
+            }
+        }
     }
 
-    @inline(__always)
-    private static func pool(_ input: Tensor, factor k: Int, initial: Float,
-                             combine: (Float, Float) -> Float,
-                             finish: (Float) -> Float) -> Tensor {
+    /// Mean over each window, written to `out` (room for `[C, H/factor, W/factor]` floats).
+    public static func average(_ input: Tensor, factor: Int, into out: UnsafeMutablePointer<Float>) {
+        _ = outputShape(input, factor: factor)
+        input.scalars.withUnsafeBufferPointer { src in
+            average(src.baseAddress!, shape: input.shape, factor: factor, into: out)
+        }
+    }
+
+    static func outputShape(_ input: Tensor, factor: Int) -> [Int] {
         precondition(input.rank == 3, "pooling expects [C, H, W], got \(input.shape)")
-        precondition(k >= 1, "pooling factor must be positive")
-        let c = input.shape[0], h = input.shape[1], w = input.shape[2]
-        let oh = h / k, ow = w / k
-        return Tensor(shape: [c, oh, ow]) { out in
-            input.scalars.withUnsafeBufferPointer { src in
-                let s = src.baseAddress!, o = out.baseAddress!
-                Parallel.forEachChunk(of: 0..<c) { range in
-                    let row = UnsafeMutablePointer<Float>.allocate(capacity: Swift.max(ow, 1))
-                    defer { row.deallocate() }
-                    for ch in range {
-                        for oy in 0..<oh {
-                            row.initialize(repeating: initial, count: ow)
-                            for dy in 0..<k {
-                                let line = s + (ch * h + oy * k + dy) * w
-                                for ox in 0..<ow {
-                                    var acc = row[ox]
-                                    for dx in 0..<k { acc = combine(acc, line[ox * k + dx]) }
-                                    row[ox] = acc
-                                }
-                            }
-                            let dst = o + (ch * oh + oy) * ow
-                            for ox in 0..<ow { dst[ox] = finish(row[ox]) }
+        precondition(factor >= 1, "pooling factor must be positive")
+        return [input.shape[0], input.shape[1] / factor, input.shape[2] / factor]
+    }
+
+    private static func maxPool(_ s: UnsafePointer<Float>, shape: [Int], factor k: Int,
+                                into o: UnsafeMutablePointer<Float>) {
+        let c = shape[0], h = shape[1], w = shape[2], oh = h / k, ow = w / k
+        Parallel.forEachChunk(of: 0..<c) { range in
+            for ch in range {
+                for oy in 0..<oh {
+                    let dst = o + (ch * oh + oy) * ow
+                    let first = s + (ch * h + oy * k) * w
+                    for ox in 0..<ow { dst[ox] = first[ox * k] }
+                    for dy in 0..<k {
+                        let line = first + dy * w
+                        for dx in 0..<k where dy > 0 || dx > 0 {
+                            for ox in 0..<ow { dst[ox] = Swift.max(dst[ox], line[ox * k + dx]) }
                         }
+                    }
+                }
+            }
+        }
+    }
+
+    private static func average(_ s: UnsafePointer<Float>, shape: [Int], factor k: Int,
+                                into o: UnsafeMutablePointer<Float>) {
+        let c = shape[0], h = shape[1], w = shape[2], oh = h / k, ow = w / k
+        let scale = 1 / Float(k * k)
+        Parallel.forEachChunk(of: 0..<c) { range in
+            // Rows of a window are summed first (contiguous, vectorisable), then columns.
+            let rowSum = UnsafeMutablePointer<Float>.allocate(capacity: Swift.max(w, 1))
+            defer { rowSum.deallocate() }
+            for ch in range {
+                for oy in 0..<oh {
+                    let first = s + (ch * h + oy * k) * w
+                    rowSum.update(from: first, count: w)
+                    for dy in 1..<Swift.max(k, 1) {
+                        let line = first + dy * w
+                        for x in 0..<w { rowSum[x] += line[x] }
+                    }
+                    let dst = o + (ch * oh + oy) * ow
+                    for ox in 0..<ow {
+                        var acc: Float = 0
+                        for dx in 0..<k { acc += rowSum[ox * k + dx] }
+                        dst[ox] = acc * scale
                     }
                 }
             }

@@ -15,43 +15,53 @@ public enum Resampler {
                               antialias: Bool = true) -> Tensor {
         precondition(input.rank == 3, "resize expects [C, H, W], got \(input.shape)")
         precondition(height > 0 && width > 0, "resize target must be positive")
+        if input.shape[1] == height && input.shape[2] == width { return input }
+        return Tensor(shape: [input.shape[0], height, width]) { out in
+            resize(input, height: height, width: width, antialias: antialias, into: out.baseAddress!)
+        }
+    }
+
+    /// Resizes into `out`, which has room for `[C, height, width]` floats.
+    public static func resize(_ input: Tensor, height: Int, width: Int, antialias: Bool = true,
+                              into out: UnsafeMutablePointer<Float>) {
+        precondition(input.rank == 3, "resize expects [C, H, W], got \(input.shape)")
         let c = input.shape[0], h = input.shape[1], w = input.shape[2]
-        if h == height && w == width { return input }
         let horizontal = Taps(inputSize: w, outputSize: width, antialias: antialias)
         let vertical = Taps(inputSize: h, outputSize: height, antialias: antialias)
-        // Horizontal pass over every row of every channel, then vertical pass per channel.
-        var rows = [Float](repeating: 0, count: c * h * width)
         input.scalars.withUnsafeBufferPointer { src in
-            rows.withUnsafeMutableBufferPointer { dst in
-                let s = src.baseAddress!, d = dst.baseAddress!
-                Parallel.forEachChunk(of: 0..<(c * h), minimumChunk: 64) { range in
-                    for r in range {
-                        let line = s + r * w, out = d + r * width
-                        for x in 0..<width {
-                            var acc: Float = 0
-                            let first = horizontal.first[x]
-                            for t in 0..<horizontal.count[x] {
-                                acc += horizontal.weights[x * horizontal.stride + t] * line[first + t]
-                            }
-                            out[x] = acc
-                        }
-                    }
-                }
-            }
-        }
-        return Tensor(shape: [c, height, width]) { out in
-            out.initialize(repeating: 0)
-            rows.withUnsafeBufferPointer { src in
-                let s = src.baseAddress!, o = out.baseAddress!
-                Parallel.forEachChunk(of: 0..<c) { range in
-                    for ch in range {
-                        for y in 0..<height {
-                            let dst = o + (ch * height + y) * width
-                            let first = vertical.first[y]
-                            for t in 0..<vertical.count[y] {
-                                let weight = vertical.weights[y * vertical.stride + t]
-                                let line = s + (ch * h + first + t) * width
-                                for x in 0..<width { dst[x] += weight * line[x] }
+            horizontal.weights.withUnsafeBufferPointer { hw in
+                vertical.weights.withUnsafeBufferPointer { vw in
+                    horizontal.first.withUnsafeBufferPointer { hf in
+                        horizontal.count.withUnsafeBufferPointer { hc in
+                            let s = src.baseAddress!
+                            Parallel.forEachChunk(of: 0..<c) { range in
+                                // Horizontal pass of one channel into a scratch plane, then the
+                                // vertical pass as weighted sums of whole rows (vectorised).
+                                let rows = UnsafeMutablePointer<Float>.allocate(capacity: h * width)
+                                defer { rows.deallocate() }
+                                for ch in range {
+                                    for r in 0..<h {
+                                        let line = s + (ch * h + r) * w, dst = rows + r * width
+                                        for x in 0..<width {
+                                            var acc: Float = 0
+                                            let first = hf[x], weights = hw.baseAddress! + x * horizontal.stride
+                                            for t in 0..<hc[x] { acc += weights[t] * line[first + t] }
+                                            dst[x] = acc
+                                        }
+                                    }
+                                    for y in 0..<height {
+                                        let dst = out + (ch * height + y) * width
+                                        let first = vertical.first[y]
+                                        let weights = vw.baseAddress! + y * vertical.stride
+                                        let line0 = rows + first * width
+                                        let w0 = weights[0]
+                                        for x in 0..<width { dst[x] = w0 * line0[x] }
+                                        for t in 1..<Swift.max(vertical.count[y], 1) {
+                                            let line = rows + (first + t) * width, wt = weights[t]
+                                            for x in 0..<width { dst[x] += wt * line[x] }
+                                        }
+                                    }
+                                }
                             }
                         }
                     }

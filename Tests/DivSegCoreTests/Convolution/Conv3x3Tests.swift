@@ -25,18 +25,10 @@ func referenceConv(_ x: Tensor, kernelOIHW k: [Float], bias: [Float], outChannel
     return y
 }
 
-/// Deterministic pseudo-random values (SplitMix64), so failures reproduce.
+/// Deterministic pseudo-random values, so failures reproduce.
 func pseudoRandom(_ n: Int, seed: UInt64, range: ClosedRange<Float> = -1...1) -> [Float] {
-    var state = seed
-    return (0..<n).map { _ in
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        z ^= z >> 31
-        let unit = Float(z >> 40) / Float(1 << 24)
-        return range.lowerBound + unit * (range.upperBound - range.lowerBound)
-    }
+    var rng = SplitMix64(seed: seed)
+    return rng.floats(n, in: range)
 }
 
 func maxRelativeError(_ a: Tensor, _ b: Tensor) -> Float {

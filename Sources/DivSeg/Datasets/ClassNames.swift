@@ -1,0 +1,95 @@
+/// Class names as the method uses them: the PASCAL VOC list, and the canonicalisation that
+/// maps other datasets' spellings (COCO's "airplane", "dining table", …) onto one name.
+///
+/// A canonical name is lower-case with single spaces, and an alias is replaced by its target.
+/// Names that are not aliases pass through lower-cased, so COCO-only classes keep their
+/// COCO name ("giraffe", "teddy bear").
+///
+/// ```swift
+/// ClassNames.canonical("Airplane")          // "aeroplane"
+/// ClassNames.canonical("  Dining  Table ")  // "diningtable"
+/// ClassNames.canonical("Giraffe")           // "giraffe"
+///
+/// // A bundle declaring its own aliases extends the table:
+/// let names = ClassNames.standard.adding(aliases: ["camelopard": "giraffe"])
+/// names.canonical("Camelopard")             // "giraffe"
+/// ```
+public struct ClassNames: Sendable, Equatable {
+    /// The 20 PASCAL VOC foreground classes in their usual order: label id `i + 1` is
+    /// `voc[i]` (label 0 is background, 255 is "ignore").
+    public static let voc: [String] = [
+        "aeroplane", "bicycle", "bird", "boat", "bottle", "bus", "car", "cat", "chair", "cow",
+        "diningtable", "dog", "horse", "motorbike", "person", "pottedplant", "sheep", "sofa",
+        "train", "tvmonitor",
+    ]
+
+    /// COCO spellings of VOC classes → the VOC name. The other 14 VOC classes use the same
+    /// word in COCO.
+    public static let cocoAliases: [String: String] = [
+        "airplane": "aeroplane",
+        "motorcycle": "motorbike",
+        "couch": "sofa",
+        "dining table": "diningtable",
+        "potted plant": "pottedplant",
+        "tv": "tvmonitor",
+    ]
+
+    /// The table used by default everywhere: ``cocoAliases``.
+    public static let standard = ClassNames(aliases: cocoAliases)
+
+    /// Alias → canonical target. Keys and values are stored normalised (see ``normalize(_:)``).
+    public private(set) var aliases: [String: String]
+
+    /// A table with the given aliases (keys and values are normalised; targets are not
+    /// resolved further, so an alias of an alias is not followed).
+    ///
+    /// ```swift
+    /// let names = ClassNames(aliases: ["tv": "tvmonitor", "monitor": "tvmonitor"])
+    /// ```
+    public init(aliases: [String: String] = [:]) {
+        var table: [String: String] = [:]
+        for (alias, target) in aliases { table[Self.normalize(alias)] = Self.normalize(target) }
+        self.aliases = table
+    }
+
+    /// This table plus `more` aliases; an alias already present is replaced by the new target.
+    ///
+    /// ```swift
+    /// let names = ClassNames.standard.adding(aliases: ["plane": "aeroplane"])
+    /// ```
+    public func adding(aliases more: [String: String]) -> ClassNames {
+        var copy = self
+        for (alias, target) in more { copy.aliases[Self.normalize(alias)] = Self.normalize(target) }
+        return copy
+    }
+
+    /// The canonical form of `name` under this table: trimmed, lower-cased, inner runs of
+    /// white space collapsed to one space, then replaced by its alias target if it has one.
+    ///
+    /// ```swift
+    /// ClassNames.standard.canonical("TV")   // "tvmonitor"
+    /// ```
+    public func canonical(_ name: String) -> String {
+        let key = Self.normalize(name)
+        return aliases[key] ?? key
+    }
+
+    /// ``canonical(_:)`` under the ``standard`` table.
+    ///
+    /// ```swift
+    /// ClassNames.canonical("motorcycle")   // "motorbike"
+    /// ```
+    public static func canonical(_ name: String) -> String {
+        standard.canonical(name)
+    }
+
+    /// Lower-cases `name`, trims white space at both ends and collapses inner runs of white
+    /// space to a single space; no alias is applied.
+    ///
+    /// ```swift
+    /// ClassNames.normalize(" Teddy   Bear ")   // "teddy bear"
+    /// ```
+    public static func normalize(_ name: String) -> String {
+        name.lowercased().split(whereSeparator: { $0.isWhitespace }).joined(separator: " ")
+    }
+}

@@ -1,0 +1,69 @@
+import DivSegIO
+import Foundation
+import Testing
+
+@Suite("divseg-registry features")
+struct FeaturesCommandTests {
+    let reference = CLIRunner.sharedRoot + "/testdata/vgg16-reference"
+
+    @Test("one image → one file whose hypercolumns match the reference vectors")
+    func singleImage() throws {
+        let dir = try CLIRunner.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let out = dir.appendingPathComponent("f.h5").path
+        let result = try CLIRunner.run(["features", "\(reference)/000000000061_256x336.png", "--out", out])
+        #expect(result.status == 0, "\(result.stderr)")
+        #expect(result.stderr.isEmpty, "progress must stay off when stderr is not a terminal: \(result.stderr)")
+
+        let file = try HDF5File.open(out)
+        defer { file.close() }
+        let hypercolumn = try file.readFloats("hypercolumn")
+        #expect(hypercolumn.shape == [4224, 64, 84])
+        #expect(try file.shape(of: "global") == [512])
+
+        let ref = try HDF5File.open("\(reference)/000000000061_256x336.h5")
+        defer { ref.close() }
+        let locations = try ref.readFloats("sample_locations").values.map { Int($0) }
+        let samples = try ref.readFloats("hypercolumn_samples").values
+        var worst: Float = 0
+        for s in 0..<8 {
+            let (row, col) = (locations[2 * s], locations[2 * s + 1])
+            for c in 0..<4224 {
+                let got = hypercolumn.values[(c * 64 + row) * 84 + col]
+                let expected = samples[s * 4224 + c]
+                worst = max(worst, abs(got - expected) / max(1, abs(expected)))
+            }
+        }
+        #expect(worst <= 1e-3, "worst relative disagreement \(worst)")
+    }
+
+    @Test("several images → a directory of <name>.h5; a corrupt image fails alone, named")
+    func severalImagesWithOneCorrupt() throws {
+        let dir = try CLIRunner.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let bad = dir.appendingPathComponent("broken.jpg")
+        let jpeg = try Data(contentsOf: URL(fileURLWithPath: CLIRunner.sharedRoot + "/data/coco-mini/images/000000000139.jpg"))
+        try jpeg.prefix(jpeg.count / 2).write(to: bad)
+        let out = dir.appendingPathComponent("features").path
+        let result = try CLIRunner.run(["features", CLIRunner.sharedRoot + "/data/coco-mini/images/000000000139.jpg",
+                                        bad.path, "\(reference)/000000000025_256x336.png", "--out", out])
+        #expect(result.status == 2, "partial failure exits 2; stderr: \(result.stderr)")
+        #expect(result.stderr.contains(bad.path))
+        let written = try FileManager.default.contentsOfDirectory(atPath: out).sorted()
+        #expect(written == ["000000000025_256x336.h5", "000000000139.h5"])
+        let file = try HDF5File.open(out + "/000000000139.h5")
+        #expect(try file.shape(of: "hypercolumn") == [4224, 64, 84])
+    }
+
+    @Test("missing weights give an actionable message")
+    func missingWeights() throws {
+        let dir = try CLIRunner.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let result = try CLIRunner.run(["features", "\(reference)/000000000025_256x336.png",
+                                        "--out", dir.appendingPathComponent("x.h5").path,
+                                        "--weights", dir.appendingPathComponent("nope.h5").path])
+        #expect(result.status != 0)
+        #expect(result.stderr.contains("VGG-16 weights not found"))
+        #expect(result.stderr.contains("nope.h5"))
+    }
+}
