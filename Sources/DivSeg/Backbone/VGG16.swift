@@ -37,11 +37,16 @@ public struct VGG16: Sendable {
     }
 
     /// Loads Keras VGG-16 weights (the "notop" file or the full model with fc1/fc2).
-    public init(contentsOf path: String) throws {
+    /// `inputSize` only tunes the choice of convolution algorithm per layer; any input size
+    /// gives correct results.
+    public init(contentsOf path: String,
+                inputSize: (height: Int, width: Int) = (FeatureGrid.inputHeight, FeatureGrid.inputWidth)) throws {
         let keras = try KerasWeights(contentsOf: path)
         var layers: [Conv3x3] = []
         var inChannels = 3
-        for (name, outChannels) in zip(VGG16.layerNames, VGG16.channels) {
+        var (height, width) = inputSize
+        for (index, (name, outChannels)) in zip(VGG16.layerNames, VGG16.channels).enumerated() {
+            if index > 0 && VGG16.poolAfter.contains(index - 1) { (height, width) = (height / 2, width / 2) }
             guard let arrays = keras.layers[name], arrays.count == 2 else {
                 throw BackboneError.missingLayer(path: path, layer: name)
             }
@@ -52,8 +57,9 @@ public struct VGG16: Sendable {
                     path: path, detail: "\(name) has kernel \(kshape) and bias \(bshape), expected "
                         + "[3, 3, \(inChannels), \(outChannels)] and [\(outChannels)]")
             }
+            let algorithm = Conv3x3.Algorithm.preferred(inChannels: inChannels, height: height, width: width)
             layers.append(Conv3x3(kernelHWIO: kernel, bias: bias, inChannels: inChannels,
-                                  outChannels: outChannels))
+                                  outChannels: outChannels, algorithm: algorithm))
             inChannels = outChannels
         }
         var head: FullyConnectedHead?

@@ -39,8 +39,9 @@ func maxRelativeError(_ a: Tensor, _ b: Tensor) -> Float {
 
 @Suite("Conv3x3")
 struct Conv3x3Tests {
-    @Test("Winograd and im2col paths match direct convolution",
-          arguments: [(16, 8, 7, 9), (32, 5, 6, 6), (16, 3, 1, 1), (17, 4, 2, 3), (3, 8, 5, 7), (20, 6, 11, 4)])
+    @Test("im2col, F(2×2) and F(4×4) match direct convolution",
+          arguments: [(16, 8, 7, 9), (32, 5, 6, 6), (16, 3, 1, 1), (17, 4, 2, 3), (3, 8, 5, 7), (20, 6, 11, 4),
+                      (16, 8, 25, 30), (32, 4, 24, 24), (16, 3, 27, 33)])
     func matchesDirect(_ shape: (Int, Int, Int, Int)) {
         let (cin, cout, h, w) = shape
         let x = Tensor(shape: [cin, h, w], scalars: pseudoRandom(cin * h * w, seed: 1))
@@ -48,12 +49,12 @@ struct Conv3x3Tests {
         let b = pseudoRandom(cout, seed: 3)
         for relu in [false, true] {
             let expected = referenceConv(x, kernelOIHW: k, bias: b, outChannels: cout, relu: relu)
-            for winograd in [true, false] {
-                let conv = Conv3x3(kernelOIHW: k, bias: b, inChannels: cin, outChannels: cout, allowWinograd: winograd)
-                #expect(conv.usesWinograd == (winograd && cin >= 16))
+            for algorithm in [Conv3x3.Algorithm.im2col, .winograd2x2, .winograd4x4] {
+                let conv = Conv3x3(kernelOIHW: k, bias: b, inChannels: cin, outChannels: cout, algorithm: algorithm)
+                #expect(conv.usesWinograd == (algorithm != .im2col))
                 let y = conv(x, relu: relu)
                 #expect(y.shape == [cout, h, w])
-                #expect(maxRelativeError(y, expected) < 1e-5, "winograd=\(winograd) relu=\(relu) shape=\(shape)")
+                #expect(maxRelativeError(y, expected) < 2e-5, "\(algorithm) relu=\(relu) shape=\(shape)")
             }
         }
     }
