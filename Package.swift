@@ -15,6 +15,7 @@ let package = Package(
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
         .package(url: "https://github.com/google/swift-benchmark", from: "0.1.2"),
+        .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
     ],
     targets: [
         // System libraries (Debian: libopenblas-dev, libhdf5-dev, libpng-dev, libjpeg62-turbo-dev).
@@ -34,7 +35,10 @@ let package = Package(
                 cSettings: [.unsafeFlags(["-O2"])]),
 
         .target(name: "DivSegCore", dependencies: ["CBLAS", "CMalloc"]),
-        .target(name: "DivSegIO", dependencies: ["DivSegCore", "CDivSegShims", "CHDF5"]),
+        .target(name: "DivSegIO", dependencies: [
+            "DivSegCore", "CDivSegShims", "CHDF5",
+            .product(name: "Crypto", package: "swift-crypto"),
+        ]),
         .target(name: "DivSeg", dependencies: ["DivSegCore", "DivSegIO"]),
         .executableTarget(name: "divseg-registry", dependencies: [
             "DivSeg", "DivSegIO", "DivSegCore",

@@ -43,6 +43,12 @@ public struct HypercolumnExtractor: Sendable {
                             global: backbone.globalDescriptor(block5Conv3: maps[12]))
     }
 
+    /// Features in the compact per-group form (the cache format for training).
+    public func extractCompact(from image: Image) -> CompactHypercolumns {
+        let maps = backbone.convolutionMaps(HypercolumnExtractor.networkInput(for: image))
+        return CompactHypercolumns(maps: maps, global: backbone.globalDescriptor(block5Conv3: maps[12]))
+    }
+
     /// Concatenates the 13 maps on the 64×84 grid.
     public static func assemble(_ maps: [Tensor]) -> Tensor {
         precondition(maps.count == 13, "expected 13 maps, got \(maps.count)")

@@ -63,4 +63,14 @@ struct HypercolumnExtractorTests {
         let expectedGlobal = try reference.readFloats("conv5_3_max").values
         #expect(worstDisagreement(global, expectedGlobal) == nil)
     }
+
+    @Test("the compact form expands to exactly the full hypercolumn")
+    func compactExpandsExactly() throws {
+        let extractor = try Self.extractor.get()
+        let image = try ImageDecoder.decodeRGB(contentsOf: "\(SharedData.referenceDir)/000000000136_256x336.png")
+        let maps = extractor.backbone.convolutionMaps(HypercolumnExtractor.networkInput(for: image))
+        let compact = CompactHypercolumns(maps: maps, global: [])
+        #expect(compact.expanded() == HypercolumnExtractor.assemble(maps))
+        #expect(compact.grid.count + compact.block4.count + compact.block5.count < FeatureGrid.channels * FeatureGrid.locations / 2)
+    }
 }

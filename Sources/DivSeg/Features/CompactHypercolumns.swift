@@ -1,0 +1,74 @@
+import DivSegCore
+
+/// Hypercolumns kept at each layer group's own resolution — the exact, 2.4× smaller form
+/// of the 4224×64×84 hypercolumn (DESIGN.md §2).
+///
+/// Every linear map of the hypercolumn (a 1×1 convolution, a dot product between locations)
+/// can be applied per group at the group's resolution and the results upsampled and added,
+/// because the upsampling is linear too. Training caches store this form:
+/// - `grid`: blocks 1–3 on the 64×84 grid (channels 0..<1152: block1 4×4-average-pooled,
+///   block2 2×2-average-pooled, block3 as is);
+/// - `block4`: block4's three maps at 32×42 (channels 1152..<2688), upsampled ×2 in the full form;
+/// - `block5`: block5's three maps at 16×21 (channels 2688..<4224), upsampled ×4.
+///
+/// ```swift
+/// let compact = extractor.extractCompact(from: image)
+/// let full = compact.expanded()           // == extractor.extract(from: image).features
+/// ```
+public struct CompactHypercolumns: Sendable {
+    public var grid: Tensor
+    public var block4: Tensor
+    public var block5: Tensor
+    /// The global descriptor (as in ``Hypercolumns``).
+    public var global: [Float]
+
+    /// Channel ranges of the three groups within the 4224 hypercolumn channels.
+    public static let gridChannels = 0..<1152
+    public static let block4Channels = 1152..<2688
+    public static let block5Channels = 2688..<4224
+
+    public init(grid: Tensor, block4: Tensor, block5: Tensor, global: [Float]) {
+        precondition(grid.shape == [1152, FeatureGrid.height, FeatureGrid.width], "grid group must be [1152, 64, 84], got \(grid.shape)")
+        precondition(block4.shape == [1536, FeatureGrid.height / 2, FeatureGrid.width / 2], "block4 group must be [1536, 32, 42], got \(block4.shape)")
+        precondition(block5.shape == [1536, FeatureGrid.height / 4, FeatureGrid.width / 4], "block5 group must be [1536, 16, 21], got \(block5.shape)")
+        self.grid = grid
+        self.block4 = block4
+        self.block5 = block5
+        self.global = global
+    }
+
+    /// The groups from the 13 convolution maps (block1 first).
+    public init(maps: [Tensor], global: [Float]) {
+        precondition(maps.count == 13, "expected 13 maps, got \(maps.count)")
+        let gh = FeatureGrid.height, gw = FeatureGrid.width, plane = gh * gw
+        let grid = Tensor(shape: [1152, gh, gw]) { out in
+            var channel = 0
+            for map in maps[0..<7] {
+                let dst = out.baseAddress! + channel * plane
+                let factor = map.shape[1] / gh
+                if factor > 1 {
+                    Pooling.average(map, factor: factor, into: dst)
+                } else {
+                    map.scalars.withUnsafeBufferPointer { dst.update(from: $0.baseAddress!, count: $0.count) }
+                }
+                channel += map.shape[0]
+            }
+        }
+        func concatenate(_ group: ArraySlice<Tensor>) -> Tensor {
+            let h = group.first!.shape[1], w = group.first!.shape[2]
+            return Tensor(shape: [group.reduce(0) { $0 + $1.shape[0] }, h, w],
+                          scalars: group.flatMap(\.scalars))
+        }
+        self.init(grid: grid, block4: concatenate(maps[7..<10]), block5: concatenate(maps[10..<13]), global: global)
+    }
+
+    /// The full `[4224, 64, 84]` hypercolumn.
+    public func expanded() -> Tensor {
+        let gh = FeatureGrid.height, gw = FeatureGrid.width, plane = gh * gw
+        return Tensor(shape: [FeatureGrid.channels, gh, gw]) { out in
+            grid.scalars.withUnsafeBufferPointer { out.baseAddress!.update(from: $0.baseAddress!, count: $0.count) }
+            Resampler.resize(block4, height: gh, width: gw, into: out.baseAddress! + 1152 * plane)
+            Resampler.resize(block5, height: gh, width: gw, into: out.baseAddress! + 2688 * plane)
+        }
+    }
+}
