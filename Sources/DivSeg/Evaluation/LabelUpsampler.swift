@@ -40,8 +40,8 @@ public enum LabelUpsampler {
 
         // Same size: the resampler returns its input, so this is a plain argmax.
         let identity = w == width && h == height
-        let horizontal = Taps(inputSize: w, outputSize: width, antialias: antialias)
-        let vertical = Taps(inputSize: h, outputSize: height, antialias: antialias)
+        let horizontal = ResamplingTaps(inputSize: w, outputSize: width, antialias: antialias)
+        let vertical = ResamplingTaps(inputSize: h, outputSize: height, antialias: antialias)
 
         // Horizontal pass: [C, h, width].
         var rows = [Float](repeating: 0, count: identity ? 0 : c * h * width)
@@ -157,47 +157,4 @@ public enum LabelUpsampler {
         }
     }
 
-    /// Filter taps of ``Resampler`` (half-pixel centres; triangle widened by the scale when
-    /// shrinking with antialiasing), recomputed here so that results match it bit for bit.
-    private struct Taps {
-        var first: [Int]
-        var count: [Int]
-        var weights: [Float]
-        var stride: Int
-
-        init(inputSize: Int, outputSize: Int, antialias: Bool) {
-            let scale = Double(inputSize) / Double(outputSize)
-            let support = antialias ? Swift.max(1, scale) : 1.0
-            let filterScale = antialias ? Swift.max(1, scale) : 1.0
-            stride = Int((support * 2).rounded(.up)) + 2
-            first = [Int](repeating: 0, count: outputSize)
-            count = [Int](repeating: 0, count: outputSize)
-            weights = [Float](repeating: 0, count: outputSize * stride)
-            for i in 0..<outputSize {
-                let centre = (Double(i) + 0.5) * scale
-                let lo = Swift.max(0, Int((centre - support).rounded(.down)))
-                let hi = Swift.min(inputSize - 1, Int((centre + support).rounded(.up)))
-                var taps: [Double] = []
-                var start = -1
-                for j in lo...hi {
-                    let distance = abs(Double(j) + 0.5 - centre) / filterScale
-                    let weight = Swift.max(0, 1 - distance)
-                    if weight > 0 {
-                        if start < 0 { start = j }
-                        taps.append(weight)
-                    } else if start >= 0 {
-                        break
-                    }
-                }
-                if start < 0 {
-                    start = Swift.min(inputSize - 1, Swift.max(0, Int(centre)))
-                    taps = [1]
-                }
-                let total = taps.reduce(0, +)
-                first[i] = start
-                count[i] = taps.count
-                for (t, weight) in taps.enumerated() { weights[i * stride + t] = Float(weight / total) }
-            }
-        }
-    }
 }
