@@ -7,6 +7,7 @@ let package = Package(
     name: "divseg",
     platforms: [.macOS(.v13)],
     products: [
+        .library(name: "DivSegRegistry", targets: ["DivSegRegistry"]),
         .library(name: "DivSeg", targets: ["DivSeg"]),
         .library(name: "DivSegIO", targets: ["DivSegIO"]),
         .library(name: "DivSegCore", targets: ["DivSegCore"]),
@@ -40,8 +41,9 @@ let package = Package(
             .product(name: "Crypto", package: "swift-crypto"),
         ]),
         .target(name: "DivSeg", dependencies: ["DivSegCore", "DivSegIO"]),
+        .target(name: "DivSegRegistry", dependencies: ["DivSeg", "DivSegIO", "DivSegCore"]),
         .executableTarget(name: "divseg-registry", dependencies: [
-            "DivSeg", "DivSegIO", "DivSegCore",
+            "DivSegRegistry", "DivSeg", "DivSegIO", "DivSegCore",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 
@@ -55,6 +57,7 @@ let package = Package(
         .testTarget(name: "DivSegCoreTests", dependencies: ["DivSegCore"]),
         .testTarget(name: "DivSegIOTests", dependencies: ["DivSegIO", "DivSegCore"]),
         .testTarget(name: "DivSegTests", dependencies: ["DivSeg", "DivSegIO", "DivSegCore"]),
+        .testTarget(name: "DivSegRegistryTests", dependencies: ["DivSegRegistry", "DivSeg", "DivSegIO", "DivSegCore"]),
         .testTarget(name: "DivSegCLITests", dependencies: ["divseg-registry", "DivSegIO"]),
     ]
 )

@@ -1,4 +1,7 @@
 import DivSegCore
+#if canImport(CBLAS)
+import CBLAS
+#endif
 
 /// Cosine similarities `<f_i, f_j>` between the hypercolumns of one image, the similarity
 /// that diverse sampling penalises (DESIGN.md §1, paper eq. 3–5).
@@ -114,9 +117,7 @@ public struct FeatureSimilarity: Sendable {
         return [Float](unsafeUninitializedCapacity: n) { out, initialized in
             unitFeatures.withUnsafeBufferPointer { u in
                 vector.withUnsafeBufferPointer { v in
-                    BLAS.gemm(transposeA: true, m: n, n: 1, k: d,
-                              a: u.baseAddress!, lda: n, b: v.baseAddress!, ldb: 1,
-                              c: out.baseAddress!, ldc: 1)
+                    Self.transposedProduct(u.baseAddress!, rows: d, columns: n, v.baseAddress!, out.baseAddress!)
                 }
             }
             initialized = n
@@ -181,8 +182,7 @@ public struct FeatureSimilarity: Sendable {
         unitFeatures.withUnsafeBufferPointer { u in
             ones.withUnsafeBufferPointer { o in
                 mean.withUnsafeMutableBufferPointer { m in
-                    BLAS.gemm(m: d, n: 1, k: n, a: u.baseAddress!, lda: n,
-                              b: o.baseAddress!, ldb: 1, c: m.baseAddress!, ldc: 1)
+                    Self.product(u.baseAddress!, rows: d, columns: n, o.baseAddress!, m.baseAddress!)
                 }
             }
         }
@@ -201,5 +201,34 @@ public struct FeatureSimilarity: Sendable {
             }
         }
         return Float(sum / Double(pairs))
+    }
+
+    // MARK: Matrix–vector products
+
+    // OpenBLAS 0.3.21 packs the matrix for a GEMM even when it has one column, which makes
+    // a GEMM three times slower than GEMV here (14 ms against 5 ms for 5376 × 4224), so the
+    // CBLAS GEMV is used directly where the module is visible.
+
+    /// out[j] = Σ_i a[i, j] · v[i] for a row-major `rows × columns` matrix `a`.
+    static func transposedProduct(_ a: UnsafePointer<Float>, rows: Int, columns: Int,
+                                  _ v: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>) {
+        #if canImport(CBLAS)
+        cblas_sgemv(CblasRowMajor, CblasTrans, Int32(rows), Int32(columns), 1, a, Int32(columns),
+                    v, 1, 0, out, 1)
+        #else
+        BLAS.gemm(transposeA: true, m: columns, n: 1, k: rows, a: a, lda: columns, b: v, ldb: 1,
+                  c: out, ldc: 1)
+        #endif
+    }
+
+    /// out[i] = Σ_j a[i, j] · v[j] for a row-major `rows × columns` matrix `a`.
+    static func product(_ a: UnsafePointer<Float>, rows: Int, columns: Int,
+                        _ v: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>) {
+        #if canImport(CBLAS)
+        cblas_sgemv(CblasRowMajor, CblasNoTrans, Int32(rows), Int32(columns), 1, a, Int32(columns),
+                    v, 1, 0, out, 1)
+        #else
+        BLAS.gemm(m: rows, n: 1, k: columns, a: a, lda: columns, b: v, ldb: 1, c: out, ldc: 1)
+        #endif
     }
 }

@@ -3,8 +3,8 @@
 /// The network, per location, on the input x = [hypercolumn (4224), global descriptor]:
 ///
 ///     x̂_d = (x_d − inputMean_d) / inputStd_d        (0 where inputStd_d == 0)
-///     h   = ReLU(hiddenWeightsᵀ x̂ + hiddenBias)      hiddenWeights: [inputCount, hiddenUnits]
-///     y   = outputWeightsᵀ h + outputBias             outputWeights: [hiddenUnits, classCount]
+///     h   = ReLU(hiddenWeights · x̂ + hiddenBias)     hiddenWeights: [hiddenUnits, inputCount]
+///     y   = outputWeights · h + outputBias            outputWeights: [classCount, hiddenUnits]
 ///
 /// All matrices are row-major. A standard deviation of 0 marks a dimension that never
 /// varied in training (a dead channel): it is ignored rather than amplified.
@@ -17,11 +17,11 @@ public struct SegmenterParameters: Sendable, Equatable {
     public var inputCount: Int
     public var hiddenUnits: Int
     public var classCount: Int
-    /// `[inputCount, hiddenUnits]`.
+    /// `[hiddenUnits, inputCount]` (one row per hidden unit, as a 1×1 convolution kernel).
     public var hiddenWeights: [Float]
     /// `[hiddenUnits]`.
     public var hiddenBias: [Float]
-    /// `[hiddenUnits, classCount]`.
+    /// `[classCount, hiddenUnits]`.
     public var outputWeights: [Float]
     /// `[classCount]`.
     public var outputBias: [Float]

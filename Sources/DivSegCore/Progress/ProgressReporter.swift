@@ -48,6 +48,11 @@ public struct ProgressReporter: Sendable {
         }
     }
 
+    /// Sets the number of items done (for callers that report absolute progress).
+    public mutating func update(to done: Int) {
+        advance(by: max(0, min(total, done) - completed))
+    }
+
     /// Ends the line (the bar stays visible with the total time).
     public func finish() {
         guard isEnabled else { return }

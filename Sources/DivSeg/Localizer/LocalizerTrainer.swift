@@ -1,0 +1,355 @@
+import DivSegCore
+import Dispatch
+
+/// Trains the localizer of one class from image-level tags (DESIGN.md §1, paper §3.1): every
+/// image tagged with the class plus random untagged ones (1:1 by default), one image per
+/// step, Adam, the paper's schedule (2 epochs at ``learningRate``, then 1 at a tenth of it).
+///
+/// Before training, each hypercolumn channel's RMS over the training images is measured and
+/// its inverse becomes the localizer's fixed input scale (DESIGN.md §6: raw VGG channels
+/// differ in scale by orders of magnitude). After training, s_c (``Localizer/scoreScale``)
+/// is the mean of max F over the positive training images, and a ``LocalizerReport`` gives
+/// the image-level accuracy and AUC on held-out images (20 % of positives and of negatives
+/// by default).
+///
+/// Training is deterministic: the same images in the same order with the same settings and
+/// ``seed`` give bit-identical weights. Features come from a closure — typically a
+/// ``FeatureCache`` — one image at a time, so memory holds one image's features unless
+/// ``keepFeaturesInMemory`` is set.
+///
+/// ```swift
+/// let cache = try FeatureCache(directory: "cache", weightsAt: weights)
+/// var trainer = LocalizerTrainer()
+/// trainer.seed = 7
+/// let (giraffe, report) = try trainer.train(
+///     className: "giraffe", positives: giraffePaths, negativeCandidates: otherPaths,
+///     cache: cache, extractor: extractor) { p in
+///     print("\(p.step)/\(p.totalSteps) loss \(p.runningLoss)")
+/// }
+/// try giraffe.save(to: "classes/giraffe/localizer.h5")
+/// print(report.summary)
+/// ```
+public struct LocalizerTrainer: Sendable {
+    /// Hidden units of the first layer (paper: 1024).
+    public var hiddenUnits = 1024
+    /// The MIL loss.
+    public var loss = LocalizerLoss.globalSoftmax
+    /// Adam's learning rate for the first ``epochs``.
+    public var learningRate: Float = 1e-4
+    /// Epochs at ``learningRate`` (paper: 2).
+    public var epochs = 2
+    /// Epochs afterwards at ``learningRate`` × ``fineTuneFactor`` (paper: 1).
+    public var fineTuneEpochs = 1
+    public var fineTuneFactor: Float = 0.1
+    /// Adam's decay rates and stabiliser.
+    public var beta1: Float = 0.9
+    public var beta2: Float = 0.999
+    public var epsilon: Float = 1e-8
+    /// Seeds every random choice: negatives, held-out split, initial weights, image order, flips.
+    public var seed: UInt64 = 1
+    /// Negatives drawn per positive image (paper: 1).
+    public var negativesPerPositive: Double = 1
+    /// Grid cells along each edge left out of the max (paper: 0). DESIGN.md §6 saw global-
+    /// softmax localizers peak at border cells in every image; a margin of 1–2 rules that out.
+    public var borderMargin = 0
+    /// Trains each step on the features of the mirrored image with probability ½ (off in
+    /// the paper). Mirrored features need their own forward pass of the backbone (cached
+    /// as separate entries): mirroring the features would change nothing, since the max is
+    /// over all locations.
+    public var horizontalFlips = false
+    /// Share of the positives and of the negatives held out for the report. Too few held out
+    /// (fewer than 2 of either, or none left to train on) ⇒ no hold-out: the report is on
+    /// the training images and says so.
+    public var heldOutFraction = 0.2
+    /// How input channels are scaled.
+    public var inputScaling = InputScaling.rootMeanSquare
+    /// Keeps every image's features in memory after the first load (~35 MB per image) instead
+    /// of loading them at every step.
+    public var keepFeaturesInMemory = false
+
+    /// The fixed per-channel input scale.
+    public enum InputScaling: String, Sendable, Codable {
+        /// 1 / RMS of the channel over the training images (channels whose RMS is below a
+        /// tenth of the median channel's count as having that tenth, so that a channel
+        /// silent in training cannot explode on new images).
+        case rootMeanSquare = "rms"
+        /// No scaling (raw VGG activations).
+        case none
+    }
+
+    /// Where training is, for a progress bar or an ETA.
+    public struct Progress: Sendable {
+        /// Steps done (1-based) and in all.
+        public var step: Int
+        public var totalSteps: Int
+        /// Epoch of this step (0-based; the fine-tuning epochs come last).
+        public var epoch: Int
+        /// Mean loss of the current epoch so far.
+        public var runningLoss: Double
+        public var elapsedSeconds: Double
+        /// Estimated from the mean step time so far.
+        public var secondsRemaining: Double
+    }
+
+    /// The features of an image (mirrored when the flag is set).
+    public typealias FeatureProvider = (_ imagePath: String, _ flipped: Bool) throws -> CompactHypercolumns
+
+    public init() {}
+
+    /// Checks every setting.
+    ///
+    /// - Throws: ``LocalizerError/invalidSetting(name:value:requirement:)``.
+    public func validate() throws(LocalizerError) {
+        func check(_ ok: Bool, _ name: String, _ value: Any, _ requirement: String) throws(LocalizerError) {
+            if !ok { throw .invalidSetting(name: name, value: "\(value)", requirement: requirement) }
+        }
+        try check(hiddenUnits >= 1, "hiddenUnits", hiddenUnits, "at least 1")
+        try check(learningRate.isFinite && learningRate > 0, "learningRate", learningRate, "finite and positive")
+        try check(epochs >= 0 && fineTuneEpochs >= 0 && epochs + fineTuneEpochs >= 1, "epochs",
+                  "\(epochs) + \(fineTuneEpochs) fine-tuning", "non-negative, at least one epoch in all")
+        try check(fineTuneFactor.isFinite && fineTuneFactor > 0, "fineTuneFactor", fineTuneFactor, "finite and positive")
+        try check(beta1 >= 0 && beta1 < 1, "beta1", beta1, "in [0, 1)")
+        try check(beta2 >= 0 && beta2 < 1, "beta2", beta2, "in [0, 1)")
+        try check(epsilon > 0, "epsilon", epsilon, "positive")
+        try check(negativesPerPositive.isFinite && negativesPerPositive > 0, "negativesPerPositive",
+                  negativesPerPositive, "finite and positive")
+        try check(borderMargin >= 0 && 2 * borderMargin < FeatureGrid.height, "borderMargin", borderMargin,
+                  "in 0..<\(FeatureGrid.height / 2)")
+        try check(heldOutFraction >= 0 && heldOutFraction < 1, "heldOutFraction", heldOutFraction, "in [0, 1)")
+    }
+
+    /// Trains on images given as paths, features from a ``FeatureCache`` (computed with
+    /// `extractor` on a miss).
+    public func train(className: String, positives: [String], negativeCandidates: [String],
+                      cache: FeatureCache, extractor: HypercolumnExtractor,
+                      progress: ((Progress) -> Void)? = nil) throws -> (localizer: Localizer, report: LocalizerReport) {
+        try train(className: className, positives: positives, negativeCandidates: negativeCandidates,
+                  features: { path, flipped in try cache.features(for: path, extractor: extractor, flipped: flipped) },
+                  progress: progress)
+    }
+
+    /// Trains on a dataset's samples: positives are those tagged `className`, negatives are
+    /// drawn from the others.
+    ///
+    /// ```swift
+    /// let coco = try Dataset.open(spec: "coco:../shared/data/coco-mini", split: "train")
+    /// let (elephant, report) = try trainer.train(className: "elephant", samples: coco.samples,
+    ///                                            features: load)
+    /// ```
+    public func train(className: String, samples: [DatasetSample], features: FeatureProvider,
+                      progress: ((Progress) -> Void)? = nil) throws -> (localizer: Localizer, report: LocalizerReport) {
+        let tagged = samples.filter { $0.tags.contains(className) }.map(\.imagePath)
+        let others = samples.filter { !$0.tags.contains(className) }.map(\.imagePath)
+        return try train(className: className, positives: tagged, negativeCandidates: others,
+                         features: features, progress: progress)
+    }
+
+    /// Trains the localizer of `className`.
+    ///
+    /// - Parameters:
+    ///   - positives: images tagged with the class (duplicates are dropped).
+    ///   - negativeCandidates: images not tagged with it; ``negativesPerPositive`` × the
+    ///     positives are drawn from them at random (all of them if there are fewer). Any
+    ///     that is also a positive is ignored.
+    ///   - features: the features of an image.
+    ///   - progress: called after every step.
+    /// - Throws: ``LocalizerError`` (settings, no positives or negatives, features
+    ///   unavailable, divergence).
+    public func train(className: String, positives: [String], negativeCandidates: [String],
+                      features: FeatureProvider,
+                      progress: ((Progress) -> Void)? = nil) throws -> (localizer: Localizer, report: LocalizerReport) {
+        let started = DispatchTime.now().uptimeNanoseconds
+        func seconds(since t: UInt64) -> Double { Double(DispatchTime.now().uptimeNanoseconds - t) / 1e9 }
+        try validate()
+        let positives = Self.unique(positives)
+        guard !positives.isEmpty else { throw LocalizerError.noPositives(className: className) }
+        let positiveSet = Set(positives)
+        let candidates = Self.unique(negativeCandidates).filter { !positiveSet.contains($0) }
+        guard !candidates.isEmpty else { throw LocalizerError.noNegatives(className: className) }
+
+        var rng = SplitMix64(seed: seed)
+        let negativeCount = min(candidates.count,
+                                max(1, Int((Double(positives.count) * negativesPerPositive).rounded())))
+        var shuffledCandidates = candidates
+        shuffledCandidates.shuffle(using: &rng)
+        let negatives = Array(shuffledCandidates.prefix(negativeCount))
+
+        // Held-out split, per side.
+        var notes: [String] = []
+        let holdPositives = Int((heldOutFraction * Double(positives.count)).rounded())
+        let holdNegatives = Int((heldOutFraction * Double(negatives.count)).rounded())
+        var trainPositives = positives, trainNegatives = negatives
+        var heldPositives: [String] = [], heldNegatives: [String] = []
+        if heldOutFraction > 0 {
+            if holdPositives >= 2 && holdNegatives >= 2 && positives.count - holdPositives >= 1
+                && negatives.count - holdNegatives >= 1 {
+                var p = positives, n = negatives
+                p.shuffle(using: &rng)
+                n.shuffle(using: &rng)
+                heldPositives = Array(p.prefix(holdPositives))
+                heldNegatives = Array(n.prefix(holdNegatives))
+                let heldSet = Set(heldPositives + heldNegatives)
+                trainPositives = positives.filter { !heldSet.contains($0) }
+                trainNegatives = negatives.filter { !heldSet.contains($0) }
+            } else {
+                notes.append("too few images to hold out \(Int(heldOutFraction * 100)) % (\(positives.count) "
+                    + "positives, \(negatives.count) negatives): accuracy and AUC are on the training images")
+            }
+        }
+        let heldOut = !heldPositives.isEmpty
+
+        var memory: [String: CompactHypercolumns] = [:]
+        func load(_ path: String, flipped: Bool) throws -> CompactHypercolumns {
+            let key = (flipped ? "1" : "0") + path
+            if let cached = memory[key] { return cached }
+            let result: CompactHypercolumns
+            do {
+                result = try features(path, flipped)
+            } catch {
+                throw LocalizerError.featuresUnavailable(imagePath: path, reason: "\(error)")
+            }
+            if keepFeaturesInMemory { memory[key] = result }
+            return result
+        }
+
+        let training = trainPositives.map { ($0, true) } + trainNegatives.map { ($0, false) }
+        var scale = [Float](repeating: 1, count: FeatureGrid.channels)
+        if inputScaling == .rootMeanSquare {
+            var statistics = ChannelStatistics()
+            for (path, _) in training { statistics.add(try load(path, flipped: false)) }
+            scale = statistics.inverseRMS()
+        }
+
+        let start = Localizer(randomWithHiddenUnits: hiddenUnits, className: className, loss: loss,
+                              inputScale: scale, borderMargin: borderMargin, seed: rng.next())
+        var session = LocalizerTrainingSession(start: start, beta1: beta1, beta2: beta2, epsilon: epsilon)
+
+        let totalEpochs = epochs + fineTuneEpochs
+        let totalSteps = totalEpochs * training.count
+        var epochLosses: [Double] = []
+        let trainingStarted = DispatchTime.now().uptimeNanoseconds
+        var step = 0
+        for epoch in 0..<totalEpochs {
+            let rate = epoch < epochs ? learningRate : learningRate * fineTuneFactor
+            var order = Array(training.indices)
+            order.shuffle(using: &rng)
+            var sum = 0.0
+            for (n, index) in order.enumerated() {
+                let flipped = horizontalFlips && rng.next() & 1 == 1
+                let (path, present) = training[index]
+                let evaluation = session.step(try load(path, flipped: flipped), present: present, learningRate: rate)
+                guard evaluation.loss.isFinite else { throw LocalizerError.diverged(className: className, step: step) }
+                sum += Double(evaluation.loss)
+                step += 1
+                if let progress {
+                    let elapsed = seconds(since: trainingStarted)
+                    progress(Progress(step: step, totalSteps: totalSteps, epoch: epoch,
+                                      runningLoss: sum / Double(n + 1), elapsedSeconds: elapsed,
+                                      secondsRemaining: elapsed / Double(step) * Double(totalSteps - step)))
+                }
+            }
+            epochLosses.append(sum / Double(training.count))
+        }
+        let trainingSeconds = seconds(since: trainingStarted)
+
+        // Score scales: the mean over positive training images of each score's maximum.
+        var maxima: [[Float]] = [[], [], []]
+        for path in trainPositives {
+            let (f, b) = session.maps(try load(path, flipped: false))
+            let interior = Self.interior(margin: borderMargin)
+            maxima[0].append(interior.map { f[$0] }.max()!)
+            maxima[1].append(interior.map { f[$0] - b[$0] }.max()!)
+            maxima[2].append(interior.map { -b[$0] }.max()!)
+        }
+        let names = ["scoreScale (mean max F)", "differenceScale (mean max F − B)", "backgroundScale (mean max −B)"]
+        let scales: [Float] = zip(maxima, names).map { values, name in
+            let mean = values.reduce(0, +) / Float(values.count)
+            if mean.isFinite && mean > 1e-6 { return mean }
+            notes.append("\(name) came out \(mean), not positive; 1 is used instead")
+            return 1
+        }
+
+        // Image-level evaluation.
+        let evaluationSet = heldOut ? heldPositives.map { ($0, true) } + heldNegatives.map { ($0, false) } : training
+        var logits: [(Float, Bool)] = []
+        var lossSum = 0.0, correct = 0
+        for (path, present) in evaluationSet {
+            let (f, b) = session.maps(try load(path, flipped: false))
+            let e = loss.evaluate(foreground: f, background: b, present: present, borderMargin: borderMargin)
+            lossSum += Double(e.loss)
+            if (e.probability >= 0.5) == present { correct += 1 }
+            logits.append((e.logit, present))
+        }
+
+        var trained = session.localizer
+        trained.scoreScale = scales[0]
+        trained.differenceScale = scales[1]
+        trained.backgroundScale = scales[2]
+        let report = LocalizerReport(
+            className: className, loss: loss, hiddenUnits: hiddenUnits, seed: seed,
+            trainingPositives: trainPositives.count, trainingNegatives: trainNegatives.count,
+            heldOutPositives: heldPositives.count, heldOutNegatives: heldNegatives.count,
+            epochs: epochs, fineTuneEpochs: fineTuneEpochs, steps: step, epochLosses: epochLosses,
+            finalLoss: epochLosses.last ?? .nan, evaluatedOn: heldOut ? .heldOut : .training,
+            evaluationLoss: lossSum / Double(evaluationSet.count),
+            accuracy: Double(correct) / Double(evaluationSet.count),
+            auc: LocalizerDiagnostics.auc(positives: logits.filter(\.1).map(\.0),
+                                          negatives: logits.filter { !$0.1 }.map(\.0)),
+            scoreScale: scales[0], differenceScale: scales[1], backgroundScale: scales[2],
+            seconds: seconds(since: started), secondsPerStep: trainingSeconds / Double(max(1, step)),
+            notes: notes)
+        return (trained, report)
+    }
+
+    /// Order-preserving removal of duplicates.
+    static func unique(_ paths: [String]) -> [String] {
+        var seen = Set<String>()
+        return paths.filter { seen.insert($0).inserted }
+    }
+
+    /// Row-major grid locations at least `margin` cells from every edge.
+    static func interior(margin: Int) -> [Int] {
+        let (h, w) = (FeatureGrid.height, FeatureGrid.width)
+        return (margin..<(h - margin)).flatMap { r in (margin..<(w - margin)).map { r * w + $0 } }
+    }
+
+    /// Per-channel sums of squares over images, at each group's own resolution.
+    struct ChannelStatistics {
+        var sumSquares = [Double](repeating: 0, count: FeatureGrid.channels)
+        var counts = [Double](repeating: 0, count: FeatureGrid.channels)
+
+        mutating func add(_ features: CompactHypercolumns) {
+            for (tensor, channels) in [(features.grid, CompactHypercolumns.gridChannels),
+                                       (features.block4, CompactHypercolumns.block4Channels),
+                                       (features.block5, CompactHypercolumns.block5Channels)] {
+                let plane = tensor.shape[1] * tensor.shape[2]
+                var sums = [Double](repeating: 0, count: channels.count)
+                tensor.scalars.withUnsafeBufferPointer { x in
+                    sums.withUnsafeMutableBufferPointer { out in
+                        let out = out.baseAddress!
+                        Parallel.forEachChunk(of: 0..<channels.count, minimumChunk: 16) { range in
+                            for ch in range {
+                                var s: Float = 0
+                                let p = x.baseAddress! + ch * plane
+                                for i in 0..<plane { s += p[i] * p[i] }
+                                out[ch] = Double(s)
+                            }
+                        }
+                    }
+                }
+                for (i, ch) in channels.enumerated() {
+                    sumSquares[ch] += sums[i]
+                    counts[ch] += Double(plane)
+                }
+            }
+        }
+
+        /// 1 / max(RMS, a tenth of the median positive RMS) per channel.
+        func inverseRMS() -> [Float] {
+            let rms = zip(sumSquares, counts).map { $1 > 0 ? ($0 / $1).squareRoot() : 0 }
+            let positive = rms.filter { $0 > 0 }.sorted()
+            let floor = positive.isEmpty ? 1 : max(positive[positive.count / 2] / 10, 1e-12)
+            return rms.map { Float(1 / max($0, floor)) }
+        }
+    }
+}

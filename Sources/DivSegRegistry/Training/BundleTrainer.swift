@@ -1,0 +1,108 @@
+import DivSeg
+import DivSegCore
+import DivSegIO
+import Foundation
+
+/// Trains a class bundle from image tags: the localizer of one class on the images tagged
+/// with it plus an equal number of images not tagged with it, written as a bundle directory
+/// (manifest, float16 localizer weights, corpus).
+///
+/// ```swift
+/// let coco = try Dataset.open(spec: "coco:../shared/data/coco-mini", split: "train")
+/// let (bundle, report) = try BundleTrainer().train(className: "giraffe", dataset: coco,
+///     spec: "coco:../shared/data/coco-mini", extractor: extractor, cache: cache,
+///     backbone: identity, to: "classes/giraffe")
+/// ```
+public struct BundleTrainer: Sendable {
+    public var trainer = LocalizerTrainer()
+    /// Storage of the weights in the bundle (float16 halves the size; scores change < 1e-3).
+    public var storage: HDF5Storage = .float16
+    public static let toolVersion = "divseg 0.1.0"
+
+    public init() {}
+
+    public func train(className rawName: String, dataset: Dataset, spec: String,
+                      extractor: HypercolumnExtractor, cache: FeatureCache,
+                      backbone: BundleManifest.BackboneInfo, to directory: String,
+                      progress: ((LocalizerTrainer.Progress) -> Void)? = nil) throws -> (ClassBundle, LocalizerReport) {
+        let name = ClassNames.canonical(rawName)
+        let positives = dataset.samples.filter { $0.tags.contains(name) }
+        var others = dataset.samples.filter { !$0.tags.contains(name) }
+        // The negatives are drawn here (seeded) so that the corpus records exactly them.
+        var rng = SplitMix64(seed: trainer.seed ^ 0x6E65_6761_7469_7665)
+        others.shuffle(using: &rng)
+        let count = min(others.count, max(1, Int((Double(positives.count) * trainer.negativesPerPositive).rounded())))
+        let negatives = Array(others.prefix(count))
+        var localTrainer = trainer
+        localTrainer.negativesPerPositive = Double(negatives.count) / Double(max(1, positives.count))
+        let (localizer, report) = try localTrainer.train(
+            className: name, positives: positives.map(\.imagePath), negativeCandidates: negatives.map(\.imagePath),
+            cache: cache, extractor: extractor, progress: progress)
+
+        let root = BundleTrainer.dataRoot(of: spec)
+        let corpus = CorpusFile(entries: try (positives + negatives).map { sample in
+            CorpusFile.Entry(path: BundleTrainer.relativePath(sample.imagePath, to: root), tags: Array(sample.tags),
+                             sha256: try FileDigest.sha256(ofFileAt: sample.imagePath))
+        }.sorted { $0.path < $1.path })
+        let vocIndex = ClassNames.voc.firstIndex(of: name).map { $0 + 1 }
+        let color = vocIndex.map { ColorPalette.voc.color(of: UInt8($0)) }.map { [Int($0.r), Int($0.g), Int($0.b)] }
+            ?? BundleTrainer.color(for: name)
+        let aliases = ClassNames.cocoAliases.filter { $0.value == name }.map(\.key).sorted()
+        let manifest = BundleManifest(
+            name: name, displayName: name.prefix(1).uppercased() + name.dropFirst(), aliases: aliases,
+            preferredLabel: vocIndex, color: color,
+            localizer: .init(file: "localizer.h5", sha256: "", inputChannels: localizer.inputChannels,
+                             hiddenUnits: localizer.hiddenUnits, loss: localizer.loss.rawValue,
+                             storage: storage == .float16 ? "float16" : "float32"),
+            backbone: backbone, scoreScale: localizer.scoreScale,
+            training: .init(corpus: spec, split: dataset.split, dataRoot: root, positives: report.trainingPositives,
+                            negatives: report.trainingNegatives, epochs: report.epochs + report.fineTuneEpochs,
+                            optimizer: "adam (\(trainer.epochs) epochs at lr, \(trainer.fineTuneEpochs) at lr×\(trainer.fineTuneFactor))",
+                            learningRate: trainer.learningRate, seed: trainer.seed, seconds: report.seconds,
+                            finalLoss: Float(report.finalLoss),
+                            heldOutImages: report.heldOutPositives + report.heldOutNegatives,
+                            heldOutAccuracy: report.evaluatedOn == .heldOut ? report.accuracy : nil,
+                            heldOutAUC: report.evaluatedOn == .heldOut ? report.auc : nil),
+            created: ISO8601DateFormatter().string(from: Date()), toolVersion: BundleTrainer.toolVersion)
+        let bundle = try ClassBundle.write(to: directory, manifest: manifest, corpus: corpus) { path in
+            try localizer.save(to: path, storage: storage)
+        }
+        return (bundle, report)
+    }
+
+    /// The folder a dataset spec's image paths are relative to.
+    public static func dataRoot(of spec: String) -> String {
+        guard let colon = spec.firstIndex(of: ":") else { return FileManager.default.currentDirectoryPath }
+        let path = String(spec[spec.index(after: colon)...])
+        let absolute = path.hasPrefix("/") ? path : (FileManager.default.currentDirectoryPath as NSString).appendingPathComponent(path)
+        let standardized = (absolute as NSString).standardizingPath
+        var isDirectory: ObjCBool = false
+        if FileManager.default.fileExists(atPath: standardized, isDirectory: &isDirectory), !isDirectory.boolValue {
+            return (standardized as NSString).deletingLastPathComponent
+        }
+        return standardized
+    }
+
+    static func relativePath(_ path: String, to root: String) -> String {
+        let standardized = (path as NSString).standardizingPath
+        let prefix = root.hasSuffix("/") ? root : root + "/"
+        return standardized.hasPrefix(prefix) ? String(standardized.dropFirst(prefix.count)) : standardized
+    }
+
+    /// A stable, saturated colour for a class without a VOC colour.
+    static func color(for name: String) -> [Int] {
+        var hash: UInt64 = 1469598103934665603
+        for byte in name.utf8 { hash = (hash ^ UInt64(byte)) &* 1099511628211 }
+        let hue = Double(hash % 360) / 60
+        let x = 1 - abs(hue.truncatingRemainder(dividingBy: 2) - 1)
+        let (r, g, b): (Double, Double, Double) = switch Int(hue) {
+        case 0: (1, x, 0)
+        case 1: (x, 1, 0)
+        case 2: (0, 1, x)
+        case 3: (0, x, 1)
+        case 4: (x, 0, 1)
+        default: (1, 0, x)
+        }
+        return [r, g, b].map { Int(55 + 200 * $0) }
+    }
+}

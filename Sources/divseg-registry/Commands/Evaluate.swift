@@ -1,0 +1,43 @@
+import ArgumentParser
+import DivSeg
+import DivSegCore
+import DivSegIO
+import DivSegRegistry
+import Foundation
+
+extension DivSegRegistry {
+    /// `divseg-registry evaluate --dataset SPEC --split S [--json]`.
+    struct Evaluate: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Per-class IoU and mIoU of the registry's segmenter on a dataset with masks.",
+            discussion: """
+                VOC protocol: one confusion matrix over all pixels of the split at original \
+                resolution, label 255 ignored; classes not in the registry count as background; \
+                a class absent from both ground truth and prediction is left out of the mean.
+                """)
+
+        @Option(help: "Dataset: coco:DIR, voc:DIR or tags:FILE.csv.") var dataset: String
+        @Option(help: "Split: train, val, trainval or a file of image ids.") var split: String?
+        @Flag(help: "Print JSON ({\"mIoU\": …, \"perClass\": {…}}) instead of the table.") var json = false
+        @Option(help: "Evaluate at most this many images (first in id order).") var limit: Int?
+        @OptionGroup var registryOptions: RegistryOptions
+        @OptionGroup var backbone: BackboneOptions
+
+        func run() throws {
+            let (registry, weights) = try registryOptions.open(backbone: backbone)
+            let pipeline = SegmentationPipeline(extractor: try HypercolumnExtractor(weightsAt: weights),
+                                                segmenter: try registry.loadSegmenter())
+            var samples = try Dataset.open(spec: dataset, split: split).samples.filter { $0.hasGroundTruth && $0.imageExists }
+            if let limit { samples = Array(samples.prefix(limit)) }
+            guard !samples.isEmpty else { throw ValidationError("No images with ground truth in \(dataset) (split \(split ?? "all")).") }
+            var progress = ProgressReporter(total: samples.count, label: "evaluate")
+            let scores = try SegmentationEvaluator(pipeline: pipeline).evaluate(samples) { _, _ in progress.advance() }
+            progress.finish()
+            if json {
+                print(String(decoding: try scores.jsonData(), as: UTF8.self))
+            } else {
+                print(scores.table())
+            }
+        }
+    }
+}
