@@ -51,6 +51,10 @@ let package = Package(
             "DivSeg", "DivSegIO", "DivSegCore",
             .product(name: "Benchmark", package: "swift-benchmark"),
         ], path: "Benchmarks/BackboneBenchmark"),
+        .executableTarget(name: "LocalizerBenchmark", dependencies: [
+            "DivSeg", "DivSegIO", "DivSegCore",
+            .product(name: "Benchmark", package: "swift-benchmark"),
+        ], path: "Benchmarks/LocalizerBenchmark"),
         .executableTarget(name: "ExtractFeatures", dependencies: ["DivSeg", "DivSegIO"],
                           path: "Examples/ExtractFeatures"),
 

@@ -369,6 +369,50 @@ done:
     return st;
 }
 
+// True for a little-endian IEEE binary16 float type (what h5py and this shim write).
+static int is_ieee_half_le(hid_t type) {
+    if (H5Tget_class(type) != H5T_FLOAT || H5Tget_size(type) != 2) return 0;
+    if (H5Tget_order(type) != H5T_ORDER_LE) return 0;
+    size_t spos, epos, esize, mpos, msize;
+    if (H5Tget_fields(type, &spos, &epos, &esize, &mpos, &msize) < 0) return 0;
+    return spos == 15 && epos == 10 && esize == 5 && mpos == 0 && msize == 10 && H5Tget_ebias(type) == 15;
+}
+
+// IEEE binary16 -> binary32, exact for every bit pattern (subnormals, infinities, NaN).
+static float f16_to_f32(uint16_t h) {
+    uint32_t sign = (uint32_t)(h & 0x8000u) << 16;
+    uint32_t exp = (h >> 10) & 0x1Fu, mant = h & 0x3FFu, bits;
+    if (exp == 0x1F) {
+        bits = sign | 0x7F800000u | (mant << 13);
+    } else if (exp != 0) {
+        bits = sign | ((exp + 112u) << 23) | (mant << 13);
+    } else if (mant == 0) {
+        bits = sign;
+    } else {
+        // Subnormal half: normalise the mantissa.
+        int e = -1;
+        do { mant <<= 1; e++; } while ((mant & 0x400u) == 0);
+        bits = sign | ((uint32_t)(112 - e) << 23) | ((mant & 0x3FFu) << 13);
+    }
+    float f;
+    memcpy(&f, &bits, sizeof f);
+    return f;
+}
+
+static ds_h5_status read_half(hid_t dset, hid_t type, const char *name, float *out, uint64_t count,
+                              char *msg, size_t cap) {
+    // The 16-bit values are read into the upper half of the output buffer, then widened in
+    // place from the front: element i's source sits at or after where float i is written.
+    uint16_t *raw = (uint16_t *)(out + count) - count;
+    hid_t mem = H5Tcopy(type);
+    if (mem < 0) return fail_hdf5(DS_H5_FAILED, msg, cap, "cannot copy the type of '%s'", name);
+    herr_t rc = H5Dread(dset, mem, H5S_ALL, H5S_ALL, H5P_DEFAULT, raw);
+    H5Tclose(mem);
+    if (rc < 0) return fail_hdf5(DS_H5_CORRUPT, msg, cap, "reading the data of '%s' failed", name);
+    for (uint64_t i = 0; i < count; i++) out[i] = f16_to_f32(raw[i]);
+    return DS_H5_OK;
+}
+
 ds_h5_status ds_h5_read_floats(int64_t file, const char *name, float *out, uint64_t count,
                                char *msg, size_t cap) {
     ds_h5_lock();
@@ -394,6 +438,12 @@ ds_h5_status ds_h5_read_floats(int64_t file, const char *name, float *out, uint6
         set_msg(msg, cap, "'%s' has %lld elements, caller expected %llu", name, (long long)n,
                 (unsigned long long)count);
         st = DS_H5_SHAPE;
+        goto done;
+    }
+    if (count > 0 && is_ieee_half_le(type)) {
+        // HDF5 1.10 widens half floats through its slow soft-conversion path (~30x slower than
+        // a float32 read); read the raw 16-bit values and widen them here, exactly.
+        st = read_half(dset, type, name, out, count, msg, cap);
         goto done;
     }
     if (count > 0 && H5Dread(dset, H5T_NATIVE_FLOAT, H5S_ALL, H5S_ALL, H5P_DEFAULT, out) < 0) {

@@ -45,7 +45,9 @@ public struct Localizer: Sendable {
     /// Per-channel input scale (4224).
     public let inputScale: [Float]
     /// s_c: the mean over the positive training images of max_i F(i); ``score(_:kind:)``
-    /// divides F by it so that a typical positive image peaks at 1.
+    /// divides F by it so that a typical positive image peaks at 1. (The MIL losses only see
+    /// differences of scores, so F may lie below zero everywhere; the trainer then uses the
+    /// mean height of the peak above its image's mean F instead, and says so in its report.)
     public var scoreScale: Float
     /// The same mean for F − B (``LocalizerScore/foregroundMinusBackground``).
     public var differenceScale: Float

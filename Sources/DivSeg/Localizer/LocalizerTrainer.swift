@@ -197,6 +197,9 @@ public struct LocalizerTrainer: Sendable {
             }
         }
         let heldOut = !heldPositives.isEmpty
+        if heldOutFraction == 0 {
+            notes.append("no images held out: accuracy and AUC are on the training images")
+        }
 
         var memory: [String: CompactHypercolumns] = [:]
         func load(_ path: String, flipped: Bool) throws -> CompactHypercolumns {
@@ -253,19 +256,30 @@ public struct LocalizerTrainer: Sendable {
         let trainingSeconds = seconds(since: trainingStarted)
 
         // Score scales: the mean over positive training images of each score's maximum.
-        var maxima: [[Float]] = [[], [], []]
+        // Only the scores' differences matter to the MIL loss, so F can sit below zero
+        // everywhere; then the peaks' mean height above their image's mean is used instead.
+        var peaks: [[Float]] = [[], [], []], heights: [[Float]] = [[], [], []]
+        let interior = Self.interior(margin: borderMargin)
         for path in trainPositives {
             let (f, b) = session.maps(try load(path, flipped: false))
-            let interior = Self.interior(margin: borderMargin)
-            maxima[0].append(interior.map { f[$0] }.max()!)
-            maxima[1].append(interior.map { f[$0] - b[$0] }.max()!)
-            maxima[2].append(interior.map { -b[$0] }.max()!)
+            for (k, kind) in [LocalizerScore.foreground, .foregroundMinusBackground, .negativeBackground].enumerated() {
+                let values = interior.map { kind.raw(foreground: f[$0], background: b[$0]) }
+                let peak = values.max()!
+                peaks[k].append(peak)
+                heights[k].append(peak - values.reduce(0, +) / Float(values.count))
+            }
         }
-        let names = ["scoreScale (mean max F)", "differenceScale (mean max F − B)", "backgroundScale (mean max −B)"]
-        let scales: [Float] = zip(maxima, names).map { values, name in
-            let mean = values.reduce(0, +) / Float(values.count)
-            if mean.isFinite && mean > 1e-6 { return mean }
-            notes.append("\(name) came out \(mean), not positive; 1 is used instead")
+        let names = ["scoreScale (F)", "differenceScale (F − B)", "backgroundScale (−B)"]
+        let scales: [Float] = (0..<3).map { k in
+            let meanPeak = peaks[k].reduce(0, +) / Float(peaks[k].count)
+            if meanPeak.isFinite && meanPeak > 1e-6 { return meanPeak }
+            let meanHeight = heights[k].reduce(0, +) / Float(heights[k].count)
+            if meanHeight.isFinite && meanHeight > 1e-6 {
+                notes.append("\(names[k]): the positives' mean peak is \(meanPeak), not positive; the mean "
+                    + "height of the peak above its image's mean (\(meanHeight)) is used instead")
+                return meanHeight
+            }
+            notes.append("\(names[k]): the score is flat on the positives; 1 is used")
             return 1
         }
 

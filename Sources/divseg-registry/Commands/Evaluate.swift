@@ -20,6 +20,7 @@ extension DivSegRegistry {
         @Option(help: "Split: train, val, trainval or a file of image ids.") var split: String?
         @Flag(help: "Print JSON ({\"mIoU\": …, \"perClass\": {…}}) instead of the table.") var json = false
         @Option(help: "Evaluate at most this many images (first in id order).") var limit: Int?
+        @Option(help: "Also write the JSON report to this file.") var saveJSON: String?
         @OptionGroup var registryOptions: RegistryOptions
         @OptionGroup var backbone: BackboneOptions
 
@@ -33,6 +34,9 @@ extension DivSegRegistry {
             var progress = ProgressReporter(total: samples.count, label: "evaluate")
             let scores = try SegmentationEvaluator(pipeline: pipeline).evaluate(samples) { _, _ in progress.advance() }
             progress.finish()
+            if let saveJSON {
+                try scores.jsonData().write(to: URL(fileURLWithPath: saveJSON), options: .atomic)
+            }
             if json {
                 print(String(decoding: try scores.jsonData(), as: UTF8.self))
             } else {
