@@ -55,6 +55,10 @@ let package = Package(
             "DivSeg", "DivSegIO", "DivSegCore",
             .product(name: "Benchmark", package: "swift-benchmark"),
         ], path: "Benchmarks/LocalizerBenchmark"),
+        .executableTarget(name: "SegmenterBenchmark", dependencies: [
+            "DivSeg", "DivSegIO", "DivSegCore",
+            .product(name: "Benchmark", package: "swift-benchmark"),
+        ], path: "Benchmarks/SegmenterBenchmark"),
         .executableTarget(name: "ExtractFeatures", dependencies: ["DivSeg", "DivSegIO"],
                           path: "Examples/ExtractFeatures"),
 

@@ -1,8 +1,4 @@
 import DivSegCore
-#if canImport(CBLAS)
-import CBLAS
-#endif
-
 /// Cosine similarities `<f_i, f_j>` between the hypercolumns of one image, the similarity
 /// that diverse sampling penalises (DESIGN.md §1, paper eq. 3–5).
 ///
@@ -205,30 +201,18 @@ public struct FeatureSimilarity: Sendable {
 
     // MARK: Matrix–vector products
 
-    // OpenBLAS 0.3.21 packs the matrix for a GEMM even when it has one column, which makes
-    // a GEMM three times slower than GEMV here (14 ms against 5 ms for 5376 × 4224), so the
-    // CBLAS GEMV is used directly where the module is visible.
+    // GEMV, not a one-column GEMM: OpenBLAS 0.3.21 packs the matrix for a GEMM even then,
+    // three times slower here (14 ms against 5 ms for 5376 × 4224).
 
     /// out[j] = Σ_i a[i, j] · v[i] for a row-major `rows × columns` matrix `a`.
     static func transposedProduct(_ a: UnsafePointer<Float>, rows: Int, columns: Int,
                                   _ v: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>) {
-        #if canImport(CBLAS)
-        cblas_sgemv(CblasRowMajor, CblasTrans, Int32(rows), Int32(columns), 1, a, Int32(columns),
-                    v, 1, 0, out, 1)
-        #else
-        BLAS.gemm(transposeA: true, m: columns, n: 1, k: rows, a: a, lda: columns, b: v, ldb: 1,
-                  c: out, ldc: 1)
-        #endif
+        BLAS.gemv(transpose: true, rows: rows, columns: columns, a: a, lda: columns, x: v, y: out)
     }
 
     /// out[i] = Σ_j a[i, j] · v[j] for a row-major `rows × columns` matrix `a`.
     static func product(_ a: UnsafePointer<Float>, rows: Int, columns: Int,
                         _ v: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>) {
-        #if canImport(CBLAS)
-        cblas_sgemv(CblasRowMajor, CblasNoTrans, Int32(rows), Int32(columns), 1, a, Int32(columns),
-                    v, 1, 0, out, 1)
-        #else
-        BLAS.gemm(m: rows, n: 1, k: columns, a: a, lda: columns, b: v, ldb: 1, c: out, ldc: 1)
-        #endif
+        BLAS.gemv(rows: rows, columns: columns, a: a, lda: columns, x: v, y: out)
     }
 }
