@@ -9,7 +9,8 @@ struct DivSegRegistry: ParsableCommand {
         commandName: "divseg-registry",
         abstract: "Weakly supervised semantic segmentation from image-level tags, with per-class plug-in bundles.",
         version: "0.1.0",
-        subcommands: [Features.self, Train.self, Retrain.self, Segment.self, Localize.self, Evaluate.self]
+        subcommands: [Features.self, Train.self, Retrain.self, Segment.self, Localize.self, Evaluate.self,
+                      BaselineCAM.self, Diagnose.self]
     )
 
     static func main() {

@@ -1,0 +1,273 @@
+import DivSegCore
+import DivSegIO
+import Dispatch
+import Foundation
+
+/// Trains a ``CAMBaseline`` from image-level tags and chooses its background threshold on
+/// the training images that have masks (DESIGN.md §6).
+///
+/// 1. **Features**: every training image's block5_conv3 is globally averaged (512 values);
+///    ``CAMBaseline/inputScale`` is set to 1 / each channel's RMS over the images (1 for a
+///    channel that is zero everywhere), so the inputs are of order 1.
+/// 2. **Classifier**: one logistic regression per class on those vectors (independent
+///    sigmoids, targets = whether the image is tagged with the class; images tagged with none
+///    of the classes are negatives for all), binary cross-entropy averaged over images and
+///    summed over classes, L2 penalty ``weightDecay``, Adam (β₁ 0.9, β₂ 0.999, ε 1e-8) with
+///    ``learningRate``, ``epochs`` passes in seeded mini-batches of ``batchSize`` images.
+///    Weights start at zero and each bias at the log-odds of its class's frequency, so the
+///    result depends on the seed only through the batch order.
+/// 3. **Threshold**: the training images with masks are read again (one image's features in
+///    memory at a time), their class maps scored at every value of ``thresholds`` by
+///    ``ThresholdSearch``, and the threshold with the highest training mIoU kept (the lowest
+///    on ties). The default grid is 0.05, 0.10, …, 0.60; DESIGN.md §6's numpy version found 0.2.
+///
+/// The whole fit is tiny (N × 512 inputs): a few seconds for hundreds of images and epochs;
+/// reading the features dominates.
+///
+/// ```swift
+/// let (cam, report) = try CAMTrainer().train(samples: train.samples, classes: ClassNames.voc) {
+///     try cache.features(for: $0, extractor: extractor)
+/// }
+/// print(report.trainingAccuracy, cam.threshold)
+/// ```
+public struct CAMTrainer: Sendable, Codable, Equatable {
+    /// Passes over the training images.
+    public var epochs: Int = 300
+    /// Images per Adam step (the last batch of an epoch may be smaller).
+    public var batchSize: Int = 32
+    /// Adam step size.
+    public var learningRate: Float = 1e-3
+    /// L2 penalty on the weights (not the biases), added to the gradient.
+    public var weightDecay: Float = 1e-4
+    /// Seed of the batch order.
+    public var seed: UInt64 = 0
+    /// Background thresholds tried on the training masks.
+    public var thresholds: [Float] = ThresholdSearch.grid(from: 0.05, through: 0.6, by: 0.05)
+
+    public init(epochs: Int = 300, batchSize: Int = 32, learningRate: Float = 1e-3, weightDecay: Float = 1e-4,
+                seed: UInt64 = 0, thresholds: [Float] = ThresholdSearch.grid(from: 0.05, through: 0.6, by: 0.05)) {
+        self.epochs = epochs
+        self.batchSize = batchSize
+        self.learningRate = learningRate
+        self.weightDecay = weightDecay
+        self.seed = seed
+        self.thresholds = thresholds
+    }
+
+    /// Where training is.
+    public enum Progress: Sendable, Equatable {
+        /// Pooled features of `done` of `total` training images read.
+        case features(done: Int, total: Int)
+        /// Epoch `epoch` (1-based) of `epochs` finished with mean loss `loss`.
+        case training(epoch: Int, epochs: Int, loss: Double)
+        /// Class maps of `done` of `total` images with masks scored for the threshold.
+        case threshold(done: Int, total: Int)
+    }
+
+    /// What a training run did.
+    public struct Report: Sendable, Equatable, Codable {
+        /// Training images, and how many of them have masks (used for the threshold).
+        public var images: Int
+        public var imagesWithMasks: Int
+        /// Images tagged with each class (class order).
+        public var positives: [Int]
+        /// Mean loss of every epoch (BCE summed over classes, mean over images; penalty excluded).
+        public var epochLosses: [Double]
+        /// Share of (image, class) decisions at p ≥ 0.5 that match the tags, on the training images.
+        public var trainingAccuracy: Double
+        /// Share of training images whose predicted tag set (p ≥ 0.5) equals their tags.
+        public var exactMatchRate: Double
+        /// Training mIoU of every threshold tried, and the chosen one.
+        public var thresholdCandidates: [ThresholdSearch.Candidate]
+        public var threshold: Float
+        /// Wall time, seconds.
+        public var seconds: Double
+    }
+
+    /// Checks the settings.
+    ///
+    /// - Throws: ``BaselineError/invalidSetting(name:value:requirement:)``.
+    public func validate() throws(BaselineError) {
+        func require(_ ok: Bool, _ name: String, _ value: Any, _ requirement: String) throws(BaselineError) {
+            if !ok { throw .invalidSetting(name: name, value: "\(value)", requirement: requirement) }
+        }
+        try require(epochs > 0, "epochs", epochs, "positive")
+        try require(batchSize > 0, "batchSize", batchSize, "positive")
+        try require(learningRate > 0 && learningRate.isFinite, "learningRate", learningRate, "positive and finite")
+        try require(weightDecay >= 0 && weightDecay.isFinite, "weightDecay", weightDecay, "non-negative and finite")
+        try require(!thresholds.isEmpty && thresholds.allSatisfy(\.isFinite), "thresholds", thresholds,
+                    "a non-empty list of finite values")
+    }
+
+    /// Trains the classifier on the samples' tags and chooses the threshold on their masks.
+    ///
+    /// - Parameters:
+    ///   - samples: training images; tags are matched against `classes` (canonical names).
+    ///   - classes: foreground classes; label `i + 1` = `classes[i]`.
+    ///   - features: the features of an image, by path (e.g. a ``FeatureCache`` lookup).
+    ///   - progress: called after each image read, each epoch and each image scored.
+    /// - Throws: ``BaselineError`` (settings, classes, no images, no masks, divergence),
+    ///   or whatever `features` or ``DatasetSample/groundTruth(classes:)`` throws.
+    public func train(samples: [DatasetSample], classes: [String],
+                      features: (String) throws -> CompactHypercolumns,
+                      progress: ((Progress) -> Void)? = nil) throws -> (baseline: CAMBaseline, report: Report) {
+        try validate()
+        try BaselineError.validate(classes: classes)
+        guard !samples.isEmpty else { throw BaselineError.noTrainingImages }
+        let start = DispatchTime.now().uptimeNanoseconds
+        let (n, c, k) = (samples.count, classes.count, CAMBaseline.block5Conv3Channels.count)
+
+        // 1. Pooled features and targets.
+        var x = [Float](repeating: 0, count: n * k)
+        var y = [Float](repeating: 0, count: n * c)
+        for (i, sample) in samples.enumerated() {
+            let pooled = try CAMBaseline.pooledFeatures(try features(sample.imagePath))
+            for j in 0..<k { x[i * k + j] = pooled[j] }
+            for (ci, name) in classes.enumerated() where sample.tags.contains(name) { y[i * c + ci] = 1 }
+            progress?(.features(done: i + 1, total: n))
+        }
+        var scale = [Float](repeating: 1, count: k)
+        for j in 0..<k {
+            var sum: Double = 0
+            for i in 0..<n { sum += Double(x[i * k + j]) * Double(x[i * k + j]) }
+            let rms = (sum / Double(n)).squareRoot()
+            if rms > 0 && rms.isFinite { scale[j] = Float(1 / rms) }
+        }
+        for i in 0..<n { for j in 0..<k { x[i * k + j] *= scale[j] } }
+        let positives = (0..<c).map { ci in (0..<n).filter { y[$0 * c + ci] == 1 }.count }
+
+        // 2. Logistic regressions, Adam.
+        var w = [Float](repeating: 0, count: c * k)
+        var b = positives.map { count -> Float in
+            let p = (Double(count) + 0.5) / (Double(n) + 1)
+            return Float(log(p / (1 - p)))
+        }
+        var adam = AdamState(count: c * k + c)
+        var rng = SplitMix64(seed: seed)
+        var order = Array(0..<n)
+        let batch = min(batchSize, n)
+        var epochLosses: [Double] = []
+        var logits = [Float](repeating: 0, count: batch * c)
+        var xb = [Float](repeating: 0, count: batch * k)
+        var gradient = [Float](repeating: 0, count: c * k + c)
+        for epoch in 0..<epochs {
+            for i in stride(from: n - 1, to: 0, by: -1) { order.swapAt(i, Int(rng.next() % UInt64(i + 1))) }
+            var lossSum = 0.0
+            var lo = 0
+            while lo < n {
+                let hi = min(n, lo + batch), m = hi - lo
+                for r in 0..<m {
+                    let src = order[lo + r] * k
+                    for j in 0..<k { xb[r * k + j] = x[src + j] }
+                }
+                Self.forward(xb, rows: m, weights: w, bias: b, classes: c, features: k, into: &logits)
+                // dL/dz = (σ(z) − y) / m; loss = Σ_classes BCE, mean over images.
+                for r in 0..<m {
+                    let target = order[lo + r] * c
+                    for ci in 0..<c {
+                        let z = logits[r * c + ci], t = y[target + ci]
+                        lossSum += Double(max(z, 0) - z * t + log1pf(expf(-abs(z))))
+                        logits[r * c + ci] = (CAMBaseline.sigmoid(z) - t) / Float(m)
+                    }
+                }
+                // ∇W = dZᵀ [c, m] · X [m, k] + λW; ∇b = Σ_rows dZ.
+                gradient.withUnsafeMutableBufferPointer { g in
+                    logits.withUnsafeBufferPointer { dz in
+                        xb.withUnsafeBufferPointer { xp in
+                            BLAS.gemm(transposeA: true, m: c, n: k, k: m, a: dz.baseAddress!, lda: c,
+                                      b: xp.baseAddress!, ldb: k, c: g.baseAddress!, ldc: k)
+                        }
+                    }
+                    for i in 0..<(c * k) { g[i] += weightDecay * w[i] }
+                    for ci in 0..<c {
+                        var sum: Float = 0
+                        for r in 0..<m { sum += logits[r * c + ci] }
+                        g[c * k + ci] = sum
+                    }
+                }
+                adam.step(gradient: gradient, learningRate: learningRate) { i, delta in
+                    if i < c * k { w[i] -= delta } else { b[i - c * k] -= delta }
+                }
+                lo = hi
+            }
+            let loss = lossSum / Double(n)
+            guard loss.isFinite else { throw BaselineError.diverged(epoch: epoch) }
+            epochLosses.append(loss)
+            progress?(.training(epoch: epoch + 1, epochs: epochs, loss: loss))
+        }
+
+        // Training accuracy of the tags.
+        var all = [Float](repeating: 0, count: n * c)
+        Self.forward(x, rows: n, weights: w, bias: b, classes: c, features: k, into: &all)
+        var correct = 0, exact = 0
+        for i in 0..<n {
+            var allRight = true
+            for ci in 0..<c {
+                let right = (all[i * c + ci] >= 0) == (y[i * c + ci] == 1)
+                if right { correct += 1 } else { allRight = false }
+            }
+            if allRight { exact += 1 }
+        }
+
+        // 3. Threshold on the training masks.
+        var baseline = try CAMBaseline(classes: classes, weights: w, bias: b, inputScale: scale, threshold: 0)
+        let withMasks = samples.filter(\.hasGroundTruth)
+        guard !withMasks.isEmpty else { throw BaselineError.noGroundTruth(images: n) }
+        var search = try ThresholdSearch(thresholds: thresholds, classes: classes)
+        for (i, sample) in withMasks.enumerated() {
+            if let truth = try sample.groundTruth(classes: classes) {
+                try search.add(classMaps: try baseline.classMaps(try features(sample.imagePath)), groundTruth: truth)
+            }
+            progress?(.threshold(done: i + 1, total: withMasks.count))
+        }
+        let best = try search.best()
+        baseline.threshold = best.threshold
+        let report = Report(images: n, imagesWithMasks: search.images, positives: positives, epochLosses: epochLosses,
+                            trainingAccuracy: Double(correct) / Double(n * c),
+                            exactMatchRate: Double(exact) / Double(n), thresholdCandidates: search.candidates(),
+                            threshold: best.threshold,
+                            seconds: Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9)
+        return (baseline, report)
+    }
+
+    /// Z [rows, c] = X [rows, k] · Wᵀ + b.
+    static func forward(_ x: [Float], rows: Int, weights: [Float], bias: [Float], classes c: Int, features k: Int,
+                        into z: inout [Float]) {
+        z.withUnsafeMutableBufferPointer { out in
+            x.withUnsafeBufferPointer { xp in
+                weights.withUnsafeBufferPointer { wp in
+                    BLAS.gemm(transposeB: true, m: rows, n: c, k: k, a: xp.baseAddress!, lda: k,
+                              b: wp.baseAddress!, ldb: k, c: out.baseAddress!, ldc: c)
+                }
+            }
+            for r in 0..<rows { for ci in 0..<c { out[r * c + ci] += bias[ci] } }
+        }
+    }
+
+    /// Adam moments with bias correction.
+    struct AdamState {
+        var m: [Float]
+        var v: [Float]
+        var t = 0
+        let beta1: Float = 0.9, beta2: Float = 0.999, epsilon: Float = 1e-8
+
+        init(count: Int) {
+            m = [Float](repeating: 0, count: count)
+            v = [Float](repeating: 0, count: count)
+        }
+
+        /// Updates the moments and calls `apply(i, step)` with each parameter's step
+        /// (to subtract).
+        mutating func step(gradient: [Float], learningRate: Float, apply: (Int, Float) -> Void) {
+            t += 1
+            let c1 = 1 - Float(pow(Double(beta1), Double(t)))
+            let c2 = 1 - Float(pow(Double(beta2), Double(t)))
+            for i in 0..<gradient.count {
+                let g = gradient[i]
+                m[i] = beta1 * m[i] + (1 - beta1) * g
+                v[i] = beta2 * v[i] + (1 - beta2) * g * g
+                apply(i, learningRate * (m[i] / c1) / ((v[i] / c2).squareRoot() + epsilon))
+            }
+        }
+    }
+}
