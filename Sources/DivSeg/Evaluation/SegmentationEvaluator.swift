@@ -12,9 +12,13 @@ import DivSegIO
 public struct SegmentationEvaluator: Sendable {
     /// Must label pixels with segmenter channel indices (the default of ``SegmentationPipeline``).
     public let pipeline: SegmentationPipeline
+    /// Where features come from (e.g. a ``FeatureCache``); nil computes them.
+    public var features: (@Sendable (_ imagePath: String) throws -> CompactHypercolumns)?
 
-    public init(pipeline: SegmentationPipeline) {
+    public init(pipeline: SegmentationPipeline,
+                features: (@Sendable (_ imagePath: String) throws -> CompactHypercolumns)? = nil) {
         self.pipeline = pipeline
+        self.features = features
     }
 
     /// Evaluates every sample that has ground truth; `progress(done, total)` after each image.
@@ -24,8 +28,12 @@ public struct SegmentationEvaluator: Sendable {
         var matrix = ConfusionMatrix(classCount: classes.count)
         for (index, sample) in samples.enumerated() {
             guard let truth = try sample.groundTruth(classes: Array(classes.dropFirst())) else { continue }
-            let image = try ImageDecoder.decodeRGB(contentsOf: sample.imagePath)
-            let logits = try pipeline.logits(image)
+            let logits: Tensor
+            if let features {
+                logits = try pipeline.segmenter.logits(try features(sample.imagePath))
+            } else {
+                logits = try pipeline.logits(try ImageDecoder.decodeRGB(contentsOf: sample.imagePath))
+            }
             let prediction = LabelUpsampler.labels(fromLogits: logits, height: truth.height, width: truth.width)
             try matrix.add(groundTruth: truth, prediction: prediction)
             progress(index + 1, samples.count)

@@ -21,18 +21,25 @@ extension DivSegRegistry {
         @Flag(help: "Print JSON ({\"mIoU\": …, \"perClass\": {…}}) instead of the table.") var json = false
         @Option(help: "Evaluate at most this many images (first in id order).") var limit: Int?
         @Option(help: "Also write the JSON report to this file.") var saveJSON: String?
+        @Flag(help: "Take features from the feature cache (computing and storing missing ones).") var cached = false
+        @OptionGroup var cacheOptions: CacheOptions
         @OptionGroup var registryOptions: RegistryOptions
         @OptionGroup var backbone: BackboneOptions
 
         func run() throws {
             let (registry, weights) = try registryOptions.open(backbone: backbone)
-            let pipeline = SegmentationPipeline(extractor: try HypercolumnExtractor(weightsAt: weights),
-                                                segmenter: try registry.loadSegmenter())
+            let extractor = try HypercolumnExtractor(weightsAt: weights)
+            let pipeline = SegmentationPipeline(extractor: extractor, segmenter: try registry.loadSegmenter())
+            var provider: (@Sendable (String) throws -> CompactHypercolumns)?
+            if cached {
+                let cache = try cacheOptions.open(weights: weights)
+                provider = { path in try cache.features(for: path, extractor: extractor) }
+            }
             var samples = try Dataset.open(spec: dataset, split: split).samples.filter { $0.hasGroundTruth && $0.imageExists }
             if let limit { samples = Array(samples.prefix(limit)) }
             guard !samples.isEmpty else { throw ValidationError("No images with ground truth in \(dataset) (split \(split ?? "all")).") }
             var progress = ProgressReporter(total: samples.count, label: "evaluate")
-            let scores = try SegmentationEvaluator(pipeline: pipeline).evaluate(samples) { _, _ in progress.advance() }
+            let scores = try SegmentationEvaluator(pipeline: pipeline, features: provider).evaluate(samples) { _, _ in progress.advance() }
             progress.finish()
             if let saveJSON {
                 try scores.jsonData().write(to: URL(fileURLWithPath: saveJSON), options: .atomic)
