@@ -23,4 +23,6 @@ print(f"ours  assembly       {asm:.4f} s  (+{100 * asm / conv:.1f} % of the forw
 print(f"ours  end to end     {e2e:.4f} s  (preprocess + forward + assembly + global)")
 print(f"peer  ORT conv13     {peer:.4f} s  ({gflop / peer:.0f} GFLOP/s)")
 print(f"ratio ours/ORT       {conv / peer:.2f}x  (target <= 1.00x)")
+if "segment_640x480_end_to_end" in ours:
+    print(f"segment 640x480 e2e  {ours['segment_640x480_end_to_end']:.4f} s  (decode, features, 23-class segmenter, upsample, PNG; target <= 0.6 s)")
 PY

@@ -42,6 +42,27 @@ FileHandle.standardError.write(Data(String(format: "conv FLOPs per image: %.1f G
 @inline(never)
 func blackHole<T>(_ value: T) { withExtendedLifetime(value) {} }
 
+// Segmenting a 640×480 photo end to end: decode → resize → features → segmenter (23 classes,
+// 512 hidden units; random weights time the same as trained ones) → upsample → palette PNG.
+let photoPath = shared + "/data/coco-mini/images/000000000009.jpg"
+let segmenter: Segmenter = {
+    var rng = SplitMix64(seed: 5)
+    let inputs = FeatureGrid.channels + 512, hidden = 512, classes = 23
+    let parameters = SegmenterParameters(
+        inputCount: inputs, hiddenUnits: hidden, classCount: classes,
+        hiddenWeights: rng.floats(hidden * inputs, in: -0.01...0.01), hiddenBias: [Float](repeating: 0, count: hidden),
+        outputWeights: rng.floats(classes * hidden, in: -0.1...0.1), outputBias: [Float](repeating: 0, count: classes),
+        inputMean: [Float](repeating: 0, count: inputs), inputStd: [Float](repeating: 1, count: inputs))
+    return try! Segmenter(classes: ["background"] + (1..<classes).map { "class\($0)" }, parameters: parameters)
+}()
+let pipeline = SegmentationPipeline(extractor: extractor, segmenter: segmenter)
+benchmark("segment_640x480_end_to_end") {
+    let photo = try ImageDecoder.decodeRGB(contentsOf: photoPath)
+    precondition(photo.width == 640 && photo.height == 480)
+    let labels = try pipeline.segment(photo)
+    blackHole(try PNGEncoder.encode(labels, palette: .voc))
+}
+
 benchmark("vgg16_conv13_256x336") {
     blackHole(extractor.backbone.convolutionMaps(input))
 }
