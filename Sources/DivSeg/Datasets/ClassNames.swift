@@ -92,4 +92,15 @@ public struct ClassNames: Sendable, Equatable {
     public static func normalize(_ name: String) -> String {
         name.lowercased().split(whereSeparator: { $0.isWhitespace }).joined(separator: " ")
     }
+
+    /// What is wrong with a list of foreground classes that is to be labelled 1…n in byte
+    /// label maps (empty, over 254 classes, "background" listed, a duplicate), or nil.
+    public static func foregroundListProblem(_ classes: [String]) -> String? {
+        if classes.isEmpty { return "the list is empty" }
+        if classes.count > 254 { return "\(classes.count) classes, at most 254 fit byte labels" }
+        if classes.contains("background") { return "\"background\" is listed as a foreground class" }
+        var seen = Set<String>()
+        for name in classes where !seen.insert(name).inserted { return "\"\(name)\" appears twice" }
+        return nil
+    }
 }

@@ -44,17 +44,7 @@ public enum DiagnosticsError: Error, Equatable, CustomStringConvertible {
 
     /// Checks a foreground class list.
     static func validate(classes: [String]) throws(DiagnosticsError) {
-        guard !classes.isEmpty else { throw .invalidClasses(detail: "the list is empty") }
-        guard classes.count <= 254 else {
-            throw .invalidClasses(detail: "\(classes.count) classes, at most 254 fit byte labels")
-        }
-        if classes.contains("background") {
-            throw .invalidClasses(detail: "\"background\" is listed as a foreground class")
-        }
-        var seen = Set<String>()
-        for name in classes where !seen.insert(name).inserted {
-            throw .invalidClasses(detail: "\"\(name)\" appears twice")
-        }
+        if let problem = ClassNames.foregroundListProblem(classes) { throw .invalidClasses(detail: problem) }
     }
 }
 
