@@ -285,17 +285,12 @@ public struct Localizer: Sendable {
         let file = try HDF5File.open(path)
         defer { file.close() }
         func malformed(_ detail: String) -> LocalizerError { .malformedFile(path: path, detail: detail) }
-        for attribute in ["format", "loss", "feature_rule", "hidden_units", "score_scale"]
-        where !file.hasAttribute(attribute) {
-            throw malformed("it has no '\(attribute)' attribute, so it is not a divseg localizer file")
-        }
-        let format = try file.stringAttribute("format")
-        guard format == Self.formatName else {
-            throw malformed("its format is '\(format)', expected '\(Self.formatName)'")
-        }
-        let rule = try file.stringAttribute("feature_rule")
-        guard rule == expectedRule else {
-            throw LocalizerError.incompatibleFeatureRule(path: path, found: rule, expected: expectedRule)
+        switch try ModelFileHeader.check(file, kind: "localizer", format: Self.formatName,
+                                         required: ["loss", "hidden_units", "score_scale"], featureRule: expectedRule) {
+        case .malformed(let detail)?: throw malformed(detail)
+        case .featureRule(let found)?:
+            throw LocalizerError.incompatibleFeatureRule(path: path, found: found, expected: expectedRule)
+        case nil: break
         }
         let lossName = try file.stringAttribute("loss")
         guard let loss = LocalizerLoss(rawValue: lossName) else {
@@ -330,7 +325,7 @@ public struct Localizer: Sendable {
                 inputScale: try read("input_scale", [k]), scoreScale: try file.floatAttribute("score_scale"),
                 differenceScale: try optionalFloat("difference_scale", default: 1),
                 backgroundScale: try optionalFloat("background_scale", default: 1),
-                borderMargin: Int(margin), featureRule: rule)
+                borderMargin: Int(margin), featureRule: expectedRule)
         } catch let error as LocalizerError {
             if case .invalidParameters(let detail) = error { throw malformed(detail) }
             throw error

@@ -383,17 +383,12 @@ public struct Segmenter: Sendable {
         let file = try HDF5File.open(path)
         defer { file.close() }
         func malformed(_ detail: String) -> SegmenterError { .malformedFile(path: path, detail: detail) }
-        for attribute in ["format", "classes", "feature_rule", "fingerprint", "hypercolumn_channels"]
-        where !file.hasAttribute(attribute) {
-            throw malformed("it has no '\(attribute)' attribute, so it is not a divseg segmenter file")
-        }
-        let format = try file.stringAttribute("format")
-        guard format == Self.formatName else {
-            throw malformed("its format is '\(format)', expected '\(Self.formatName)'")
-        }
-        let rule = try file.stringAttribute("feature_rule")
-        guard rule == expectedRule else {
-            throw SegmenterError.incompatibleFeatureRule(path: path, found: rule, expected: expectedRule)
+        switch try ModelFileHeader.check(file, kind: "segmenter", format: Self.formatName,
+                                         required: ["classes", "fingerprint", "hypercolumn_channels"], featureRule: expectedRule) {
+        case .malformed(let detail)?: throw malformed(detail)
+        case .featureRule(let found)?:
+            throw SegmenterError.incompatibleFeatureRule(path: path, found: found, expected: expectedRule)
+        case nil: break
         }
         let classes = try file.stringArrayAttribute("classes")
         let fingerprint = try file.stringAttribute("fingerprint")
@@ -428,7 +423,7 @@ public struct Segmenter: Sendable {
             outputBias: b2.values, inputMean: mean.values, inputStd: std.values)
         do {
             try self.init(classes: classes, parameters: parameters, featureChannels: Int(channelsValue),
-                          featureRule: rule, fingerprint: fingerprint)
+                          featureRule: expectedRule, fingerprint: fingerprint)
         } catch {
             throw malformed(error.description)
         }
