@@ -3,7 +3,7 @@
 # train2017 images of coco-mini (tags only), train the segmenter, evaluate on val2017.
 #   scripts/coco-run.sh [OUT]          (OUT default: out/coco-run)
 # Environment: DIVSEG_SHARED (default ../shared), LOSS (global-softmax), SAMPLING (diverse),
-# POINTS (20), SKIP_TRAIN=1 to reuse the bundles already in OUT/classes.
+# POINTS (20), LOCALIZER (mlp or cam), SKIP_TRAIN=1 to reuse the bundles already in OUT/classes.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 SHARED=${DIVSEG_SHARED:-../shared}
@@ -21,7 +21,7 @@ stamp() { date +%s.%N; }
 if [ "${SKIP_TRAIN:-0}" != 1 ]; then
   t0=$(stamp)
   for c in "${CLASSES[@]}"; do
-    "$BIN" train "$c" --dataset "$DATA" --split train --out "$REG/$c" --loss "$LOSS" --cache "$CACHE" \
+    "$BIN" train "$c" --dataset "$DATA" --split train --out "$REG/$c" --loss "$LOSS" --localizer "${LOCALIZER:-mlp}" --cache "$CACHE" \
       | tee -a "$OUT/train.log"
   done
   echo "train_localizers $(echo "$(stamp) - $t0" | bc)" >> "$OUT/times.txt"

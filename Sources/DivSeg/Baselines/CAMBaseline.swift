@@ -31,7 +31,7 @@ public struct CAMBaseline: Sendable, Equatable, Codable {
     /// The `format` field of saved baselines.
     public static let formatName = "divseg-cam-baseline-1"
     /// block5_conv3's channels within ``CompactHypercolumns/block5``.
-    public static let block5Conv3Channels = 1024..<1536
+    public static let block5Conv3Channels = CompactHypercolumns.block5Conv3Channels
 
     /// Foreground classes; label `i + 1` is `classes[i]`.
     public let classes: [String]
@@ -87,28 +87,22 @@ public struct CAMBaseline: Sendable, Equatable, Codable {
     ///
     /// - Throws: ``BaselineError/featureMismatch(detail:)`` when `block5` is not `[1536, h, w]`.
     public static func block5Conv3(_ features: CompactHypercolumns) throws(BaselineError) -> Tensor {
+        try checkBlock5(features)
+        return features.block5Conv3
+    }
+
+    private static func checkBlock5(_ features: CompactHypercolumns) throws(BaselineError) {
         let shape = features.block5.shape
         guard shape.count == 3, shape[0] == 1536 else {
             throw .featureMismatch(detail: "block5 has shape \(shape), expected [1536, 16, 21]")
         }
-        let plane = shape[1] * shape[2]
-        let range = (block5Conv3Channels.lowerBound * plane)..<(block5Conv3Channels.upperBound * plane)
-        return Tensor(shape: [block5Conv3Channels.count, shape[1], shape[2]],
-                      scalars: Array(features.block5.scalars[range]))
     }
 
     /// The global average of block5_conv3 (512 values, unscaled): the classifier's input
     /// before ``inputScale``.
     public static func pooledFeatures(_ features: CompactHypercolumns) throws(BaselineError) -> [Float] {
-        let conv = try block5Conv3(features)
-        let (k, plane) = (conv.shape[0], conv.shape[1] * conv.shape[2])
-        return conv.scalars.withUnsafeBufferPointer { x in
-            (0..<k).map { c in
-                var sum: Double = 0
-                for i in 0..<plane { sum += Double(x[c * plane + i]) }
-                return Float(sum / Double(plane))
-            }
-        }
+        try checkBlock5(features)
+        return features.pooledBlock5Conv3
     }
 
     // MARK: Inference

@@ -137,68 +137,20 @@ public struct CAMTrainer: Sendable, Codable, Equatable {
         let positives = (0..<c).map { ci in (0..<n).filter { y[$0 * c + ci] == 1 }.count }
 
         // 2. Logistic regressions, Adam.
-        var w = [Float](repeating: 0, count: c * k)
-        var b = positives.map { count -> Float in
-            let p = (Double(count) + 0.5) / (Double(n) + 1)
-            return Float(log(p / (1 - p)))
-        }
-        var adam = AdamState(count: c * k + c)
-        var rng = SplitMix64(seed: seed)
-        var order = Array(0..<n)
-        let batch = min(batchSize, n)
-        var epochLosses: [Double] = []
-        var logits = [Float](repeating: 0, count: batch * c)
-        var xb = [Float](repeating: 0, count: batch * k)
-        var gradient = [Float](repeating: 0, count: c * k + c)
-        for epoch in 0..<epochs {
-            for i in stride(from: n - 1, to: 0, by: -1) { order.swapAt(i, Int(rng.next() % UInt64(i + 1))) }
-            var lossSum = 0.0
-            var lo = 0
-            while lo < n {
-                let hi = min(n, lo + batch), m = hi - lo
-                for r in 0..<m {
-                    let src = order[lo + r] * k
-                    for j in 0..<k { xb[r * k + j] = x[src + j] }
-                }
-                Self.forward(xb, rows: m, weights: w, bias: b, classes: c, features: k, into: &logits)
-                // dL/dz = (σ(z) − y) / m; loss = Σ_classes BCE, mean over images.
-                for r in 0..<m {
-                    let target = order[lo + r] * c
-                    for ci in 0..<c {
-                        let z = logits[r * c + ci], t = y[target + ci]
-                        lossSum += Double(max(z, 0) - z * t + log1pf(expf(-abs(z))))
-                        logits[r * c + ci] = (CAMBaseline.sigmoid(z) - t) / Float(m)
-                    }
-                }
-                // ∇W = dZᵀ [c, m] · X [m, k] + λW; ∇b = Σ_rows dZ.
-                gradient.withUnsafeMutableBufferPointer { g in
-                    logits.withUnsafeBufferPointer { dz in
-                        xb.withUnsafeBufferPointer { xp in
-                            BLAS.gemm(transposeA: true, m: c, n: k, k: m, a: dz.baseAddress!, lda: c,
-                                      b: xp.baseAddress!, ldb: k, c: g.baseAddress!, ldc: k)
-                        }
-                    }
-                    for i in 0..<(c * k) { g[i] += weightDecay * w[i] }
-                    for ci in 0..<c {
-                        var sum: Float = 0
-                        for r in 0..<m { sum += logits[r * c + ci] }
-                        g[c * k + ci] = sum
-                    }
-                }
-                adam.step(gradient: gradient, learningRate: learningRate) { i, delta in
-                    if i < c * k { w[i] -= delta } else { b[i - c * k] -= delta }
-                }
-                lo = hi
+        let regression = LogisticRegression(epochs: epochs, batchSize: batchSize, learningRate: learningRate,
+                                            weightDecay: weightDecay, seed: seed)
+        let model: LogisticRegression.Model
+        do {
+            model = try regression.fit(x: x, y: y, rows: n, features: k, outputs: c) { epoch, loss in
+                progress?(.training(epoch: epoch, epochs: epochs, loss: loss))
             }
-            let loss = lossSum / Double(n)
-            guard loss.isFinite else { throw BaselineError.diverged(epoch: epoch) }
-            epochLosses.append(loss)
-            progress?(.training(epoch: epoch + 1, epochs: epochs, loss: loss))
+        } catch {
+            throw BaselineError.diverged(epoch: error.epoch)
         }
+        let (w, b, epochLosses) = (model.weights, model.bias, model.epochLosses)
 
         // Training accuracy of the tags.
-        var all = [Float](repeating: 0, count: n * c)
-        Self.forward(x, rows: n, weights: w, bias: b, classes: c, features: k, into: &all)
+        let all = model.logits(x: x, rows: n)
         var correct = 0, exact = 0
         for i in 0..<n {
             var allRight = true
@@ -228,46 +180,5 @@ public struct CAMTrainer: Sendable, Codable, Equatable {
                             threshold: best.threshold,
                             seconds: Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9)
         return (baseline, report)
-    }
-
-    /// Z [rows, c] = X [rows, k] · Wᵀ + b.
-    static func forward(_ x: [Float], rows: Int, weights: [Float], bias: [Float], classes c: Int, features k: Int,
-                        into z: inout [Float]) {
-        z.withUnsafeMutableBufferPointer { out in
-            x.withUnsafeBufferPointer { xp in
-                weights.withUnsafeBufferPointer { wp in
-                    BLAS.gemm(transposeB: true, m: rows, n: c, k: k, a: xp.baseAddress!, lda: k,
-                              b: wp.baseAddress!, ldb: k, c: out.baseAddress!, ldc: c)
-                }
-            }
-            for r in 0..<rows { for ci in 0..<c { out[r * c + ci] += bias[ci] } }
-        }
-    }
-
-    /// Adam moments with bias correction.
-    struct AdamState {
-        var m: [Float]
-        var v: [Float]
-        var t = 0
-        let beta1: Float = 0.9, beta2: Float = 0.999, epsilon: Float = 1e-8
-
-        init(count: Int) {
-            m = [Float](repeating: 0, count: count)
-            v = [Float](repeating: 0, count: count)
-        }
-
-        /// Updates the moments and calls `apply(i, step)` with each parameter's step
-        /// (to subtract).
-        mutating func step(gradient: [Float], learningRate: Float, apply: (Int, Float) -> Void) {
-            t += 1
-            let c1 = 1 - Float(pow(Double(beta1), Double(t)))
-            let c2 = 1 - Float(pow(Double(beta2), Double(t)))
-            for i in 0..<gradient.count {
-                let g = gradient[i]
-                m[i] = beta1 * m[i] + (1 - beta1) * g
-                v[i] = beta2 * v[i] + (1 - beta2) * g * g
-                apply(i, learningRate * (m[i] / c1) / ((v[i] / c2).squareRoot() + epsilon))
-            }
-        }
     }
 }

@@ -62,6 +62,30 @@ public struct CompactHypercolumns: Sendable {
         self.init(grid: grid, block4: concatenate(maps[7..<10]), block5: concatenate(maps[10..<13]), global: global)
     }
 
+    /// block5_conv3's channels within ``block5``.
+    public static let block5Conv3Channels = 1024..<1536
+
+    /// block5_conv3, `[512, 16, 21]`: the map CAM-style classifiers read.
+    public var block5Conv3: Tensor {
+        let (h, w) = (block5.shape[1], block5.shape[2])
+        let plane = h * w, range = Self.block5Conv3Channels
+        return Tensor(shape: [range.count, h, w],
+                      scalars: Array(block5.scalars[(range.lowerBound * plane)..<(range.upperBound * plane)]))
+    }
+
+    /// The global average of block5_conv3 (512 values).
+    public var pooledBlock5Conv3: [Float] {
+        let (h, w) = (block5.shape[1], block5.shape[2])
+        let plane = h * w, offset = Self.block5Conv3Channels.lowerBound * plane
+        return block5.scalars.withUnsafeBufferPointer { x in
+            (0..<Self.block5Conv3Channels.count).map { c in
+                var sum: Double = 0
+                for i in 0..<plane { sum += Double(x[offset + c * plane + i]) }
+                return Float(sum / Double(plane))
+            }
+        }
+    }
+
     /// The full `[4224, 64, 84]` hypercolumn.
     public func expanded() -> Tensor {
         let gh = FeatureGrid.height, gw = FeatureGrid.width, plane = gh * gw

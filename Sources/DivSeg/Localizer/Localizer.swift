@@ -303,12 +303,7 @@ public struct Localizer: Sendable {
         }
         let hidden = Int(hiddenValue), k = FeatureGrid.channels
         func read(_ name: String, _ expected: [Int]) throws -> [Float] {
-            guard file.contains(name) else { throw malformed("the dataset '\(name)' is missing") }
-            let shape = try file.shape(of: name)
-            guard shape == expected else {
-                throw LocalizerError.wrongShape(path: path, dataset: name, found: shape, expected: expected)
-            }
-            return try file.readFloats(name).values
+            try LocalizerFile.readDataset(name, shape: expected, from: file, path: path)
         }
         func optionalFloat(_ name: String, default value: Float) throws -> Float {
             file.hasAttribute(name) ? try file.floatAttribute(name) : value

@@ -18,7 +18,9 @@ public struct LocalizerReport: Sendable, Codable, Equatable {
     }
 
     public var className: String
-    public var loss: LocalizerLoss
+    /// How scores became the image probability: a ``LocalizerLoss`` raw value, or
+    /// "average-pooled" for an ``AveragePooledLocalizer``.
+    public var loss: String
     public var hiddenUnits: Int
     public var seed: UInt64
     /// Images trained on, with and without the tag.

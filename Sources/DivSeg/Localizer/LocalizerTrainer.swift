@@ -111,8 +111,8 @@ public struct LocalizerTrainer: Sendable {
         try check(beta1 >= 0 && beta1 < 1, "beta1", beta1, "in [0, 1)")
         try check(beta2 >= 0 && beta2 < 1, "beta2", beta2, "in [0, 1)")
         try check(epsilon > 0, "epsilon", epsilon, "positive")
-        try check(negativesPerPositive.isFinite && negativesPerPositive > 0, "negativesPerPositive",
-                  negativesPerPositive, "finite and positive")
+        try check(negativesPerPositive > 0, "negativesPerPositive", negativesPerPositive,
+                  "positive (infinity = every untagged image)")
         try check(borderMargin >= 0 && 2 * borderMargin < FeatureGrid.height, "borderMargin", borderMargin,
                   "in 0..<\(FeatureGrid.height / 2)")
         try check(heldOutFraction >= 0 && heldOutFraction < 1, "heldOutFraction", heldOutFraction, "in [0, 1)")
@@ -161,45 +161,13 @@ public struct LocalizerTrainer: Sendable {
         let started = DispatchTime.now().uptimeNanoseconds
         func seconds(since t: UInt64) -> Double { Double(DispatchTime.now().uptimeNanoseconds - t) / 1e9 }
         try validate()
-        let positives = Self.unique(positives)
-        guard !positives.isEmpty else { throw LocalizerError.noPositives(className: className) }
-        let positiveSet = Set(positives)
-        let candidates = Self.unique(negativeCandidates).filter { !positiveSet.contains($0) }
-        guard !candidates.isEmpty else { throw LocalizerError.noNegatives(className: className) }
-
         var rng = SplitMix64(seed: seed)
-        let negativeCount = min(candidates.count,
-                                max(1, Int((Double(positives.count) * negativesPerPositive).rounded())))
-        var shuffledCandidates = candidates
-        shuffledCandidates.shuffle(using: &rng)
-        let negatives = Array(shuffledCandidates.prefix(negativeCount))
-
-        // Held-out split, per side.
-        var notes: [String] = []
-        let holdPositives = Int((heldOutFraction * Double(positives.count)).rounded())
-        let holdNegatives = Int((heldOutFraction * Double(negatives.count)).rounded())
-        var trainPositives = positives, trainNegatives = negatives
-        var heldPositives: [String] = [], heldNegatives: [String] = []
-        if heldOutFraction > 0 {
-            if holdPositives >= 2 && holdNegatives >= 2 && positives.count - holdPositives >= 1
-                && negatives.count - holdNegatives >= 1 {
-                var p = positives, n = negatives
-                p.shuffle(using: &rng)
-                n.shuffle(using: &rng)
-                heldPositives = Array(p.prefix(holdPositives))
-                heldNegatives = Array(n.prefix(holdNegatives))
-                let heldSet = Set(heldPositives + heldNegatives)
-                trainPositives = positives.filter { !heldSet.contains($0) }
-                trainNegatives = negatives.filter { !heldSet.contains($0) }
-            } else {
-                notes.append("too few images to hold out \(Int(heldOutFraction * 100)) % (\(positives.count) "
-                    + "positives, \(negatives.count) negatives): accuracy and AUC are on the training images")
-            }
-        }
-        let heldOut = !heldPositives.isEmpty
-        if heldOutFraction == 0 {
-            notes.append("no images held out: accuracy and AUC are on the training images")
-        }
+        let images = try LocalizerTrainingImages(
+            className: className, positives: positives, negativeCandidates: negativeCandidates,
+            negativesPerPositive: negativesPerPositive, heldOutFraction: heldOutFraction, rng: &rng)
+        let (trainPositives, trainNegatives) = (images.trainPositives, images.trainNegatives)
+        let (heldPositives, heldNegatives, heldOut) = (images.heldPositives, images.heldNegatives, images.heldOut)
+        var notes = images.notes
 
         var memory: [String: CompactHypercolumns] = [:]
         func load(_ path: String, flipped: Bool) throws -> CompactHypercolumns {
@@ -215,7 +183,7 @@ public struct LocalizerTrainer: Sendable {
             return result
         }
 
-        let training = trainPositives.map { ($0, true) } + trainNegatives.map { ($0, false) }
+        let training = images.training
         var scale = [Float](repeating: 1, count: FeatureGrid.channels)
         if inputScaling == .rootMeanSquare {
             var statistics = ChannelStatistics()
@@ -284,7 +252,7 @@ public struct LocalizerTrainer: Sendable {
         }
 
         // Image-level evaluation.
-        let evaluationSet = heldOut ? heldPositives.map { ($0, true) } + heldNegatives.map { ($0, false) } : training
+        let evaluationSet = images.evaluation
         var logits: [(Float, Bool)] = []
         var lossSum = 0.0, correct = 0
         for (path, present) in evaluationSet {
@@ -300,7 +268,7 @@ public struct LocalizerTrainer: Sendable {
         trained.differenceScale = scales[1]
         trained.backgroundScale = scales[2]
         let report = LocalizerReport(
-            className: className, loss: loss, hiddenUnits: hiddenUnits, seed: seed,
+            className: className, loss: loss.rawValue, hiddenUnits: hiddenUnits, seed: seed,
             trainingPositives: trainPositives.count, trainingNegatives: trainNegatives.count,
             heldOutPositives: heldPositives.count, heldOutNegatives: heldNegatives.count,
             epochs: epochs, fineTuneEpochs: fineTuneEpochs, steps: step, epochLosses: epochLosses,
@@ -313,12 +281,6 @@ public struct LocalizerTrainer: Sendable {
             seconds: seconds(since: started), secondsPerStep: trainingSeconds / Double(max(1, step)),
             notes: notes)
         return (trained, report)
-    }
-
-    /// Order-preserving removal of duplicates.
-    static func unique(_ paths: [String]) -> [String] {
-        var seen = Set<String>()
-        return paths.filter { seen.insert($0).inserted }
     }
 
     /// Row-major grid locations at least `margin` cells from every edge.

@@ -14,7 +14,17 @@ import Foundation
 ///     backbone: identity, to: "classes/giraffe")
 /// ```
 public struct BundleTrainer: Sendable {
+    /// The localizer architecture (DESIGN.md §6; see ``LocalizerKind``).
+    /// Default: ``LocalizerKind/cam``, chosen on coco-mini's train split (docs/RESULTS.md).
+    public var kind = LocalizerKind.cam
+    /// Negatives per positive; nil = the kind's own default (1 for the paper's localizer,
+    /// every untagged image for the CAM-style one).
+    public var negativesPerPositive: Double?
+    /// Settings of the paper's localizer (``LocalizerKind/mlp``); its seed and negative
+    /// ratio apply to both kinds.
     public var trainer = LocalizerTrainer()
+    /// Settings of the CAM-style localizer (``LocalizerKind/cam``) other than seed and ratio.
+    public var camTrainer = AveragePooledLocalizerTrainer()
     /// Storage of the weights in the bundle (float16 halves the size; scores change < 1e-3).
     public var storage: HDF5Storage = .float16
     public static let toolVersion = "divseg 0.1.0"
@@ -31,13 +41,33 @@ public struct BundleTrainer: Sendable {
         // The negatives are drawn here (seeded) so that the corpus records exactly them.
         var rng = SplitMix64(seed: trainer.seed ^ 0x6E65_6761_7469_7665)
         others.shuffle(using: &rng)
-        let count = min(others.count, max(1, Int((Double(positives.count) * trainer.negativesPerPositive).rounded())))
+        let wanted = negativesPerPositive ?? (kind == .mlp ? trainer.negativesPerPositive : camTrainer.negativesPerPositive)
+        let count = wanted >= Double(others.count) ? others.count
+            : min(others.count, max(1, Int((Double(positives.count) * wanted).rounded())))
         let negatives = Array(others.prefix(count))
-        var localTrainer = trainer
-        localTrainer.negativesPerPositive = Double(negatives.count) / Double(max(1, positives.count))
-        let (localizer, report) = try localTrainer.train(
-            className: name, positives: positives.map(\.imagePath), negativeCandidates: negatives.map(\.imagePath),
-            cache: cache, extractor: extractor, progress: progress)
+        let ratio = Double(negatives.count) / Double(max(1, positives.count))
+        let localizer: any ClassLocalizer
+        let report: LocalizerReport
+        let optimizer: String
+        switch kind {
+        case .mlp:
+            var localTrainer = trainer
+            localTrainer.negativesPerPositive = ratio
+            (localizer, report) = try localTrainer.train(
+                className: name, positives: positives.map(\.imagePath), negativeCandidates: negatives.map(\.imagePath),
+                cache: cache, extractor: extractor, progress: progress)
+            optimizer = "adam (\(trainer.epochs) epochs at lr, \(trainer.fineTuneEpochs) at lr×\(trainer.fineTuneFactor))"
+        case .cam:
+            var localTrainer = camTrainer
+            localTrainer.seed = trainer.seed
+            localTrainer.negativesPerPositive = ratio
+            (localizer, report) = try localTrainer.train(
+                className: name, positives: positives.map(\.imagePath), negativeCandidates: negatives.map(\.imagePath),
+                features: { path, flipped in try cache.features(for: path, extractor: extractor, flipped: flipped) },
+                progress: progress)
+            let r = camTrainer.regression
+            optimizer = "adam (\(r.epochs) epochs, batch \(r.batchSize), L2 \(r.weightDecay))"
+        }
 
         let root = BundleTrainer.dataRoot(of: spec)
         let corpus = CorpusFile(entries: try (positives + negatives).map { sample in
@@ -52,13 +82,13 @@ public struct BundleTrainer: Sendable {
             name: name, displayName: name.prefix(1).uppercased() + name.dropFirst(), aliases: aliases,
             preferredLabel: vocIndex, color: color,
             localizer: .init(file: "localizer.h5", sha256: "", inputChannels: localizer.inputChannels,
-                             hiddenUnits: localizer.hiddenUnits, loss: localizer.loss.rawValue,
-                             storage: storage == .float16 ? "float16" : "float32"),
+                             hiddenUnits: localizer.hiddenUnits, loss: localizer.lossName,
+                             storage: kind == .mlp && storage == .float16 ? "float16" : "float32"),
             backbone: backbone, scoreScale: localizer.scoreScale,
             training: .init(corpus: spec, split: dataset.split, dataRoot: root, positives: report.trainingPositives,
                             negatives: report.trainingNegatives, epochs: report.epochs + report.fineTuneEpochs,
-                            optimizer: "adam (\(trainer.epochs) epochs at lr, \(trainer.fineTuneEpochs) at lr×\(trainer.fineTuneFactor))",
-                            learningRate: trainer.learningRate, seed: trainer.seed, seconds: report.seconds,
+                            optimizer: optimizer,
+                            learningRate: kind == .mlp ? trainer.learningRate : camTrainer.regression.learningRate, seed: trainer.seed, seconds: report.seconds,
                             finalLoss: Float(report.finalLoss),
                             heldOutImages: report.heldOutPositives + report.heldOutNegatives,
                             heldOutAccuracy: report.evaluatedOn == .heldOut ? report.accuracy : nil,

@@ -69,7 +69,7 @@ extension DivSegRegistry {
             guard !registry.bundles.isEmpty else { throw RegistryError.empty(registry.directory) }
             let names = registry.bundles.map(\.name)
             let localizers = try registry.bundles.map { bundle in
-                do { return try Localizer(contentsOf: bundle.localizerPath) } catch {
+                do { return try LocalizerFile.load(contentsOf: bundle.localizerPath) } catch {
                     throw BundleError.badLocalizer(bundle: bundle.directory, detail: "\(error)")
                 }
             }

@@ -19,9 +19,13 @@ extension DivSegRegistry {
         @Option(help: "Dataset: coco:DIR, voc:DIR or tags:FILE.csv.") var dataset: String
         @Option(help: "Split: train, val, trainval or a file of image ids.") var split: String?
         @Option(name: .shortAndLong, help: "Bundle directory to write (e.g. classes/giraffe).") var out: String
-        @Option(help: "MIL loss: global-softmax (paper default) or pixel-softmax.") var loss: String = LocalizerLoss.globalSoftmax.rawValue
+        @Option(help: "Localizer: mlp (the paper's max-pooled hypercolumn MLP) or cam (CAM-style, average-pooled block5_conv3).")
+        var localizer: String = LocalizerKind.cam.rawValue
+        @Option(help: "MIL loss of the mlp localizer: global-softmax (paper default) or pixel-softmax.") var loss: String = LocalizerLoss.globalSoftmax.rawValue
         @Option(help: "Hidden units of the localizer.") var hidden: Int = 1024
         @Option(help: "Learning rate of the first epochs (Adam).") var learningRate: Float = 1e-4
+        @Option(help: "Negative images drawn per positive (default: 1 for mlp as in the paper, every untagged image for cam).")
+        var negativesPerPositive: Double?
         @Option(help: "Random seed (same inputs + seed ⇒ identical weights).") var seed: UInt64 = 1
         @OptionGroup var cacheOptions: CacheOptions
         @OptionGroup var backbone: BackboneOptions
@@ -30,14 +34,19 @@ extension DivSegRegistry {
             guard let loss = LocalizerLoss(rawValue: loss) else {
                 throw ValidationError("--loss must be one of \(LocalizerLoss.allCases.map(\.rawValue).joined(separator: ", ")).")
             }
+            guard let kind = LocalizerKind(rawValue: localizer) else {
+                throw ValidationError("--localizer must be one of \(LocalizerKind.allCases.map(\.rawValue).joined(separator: ", ")).")
+            }
             let weights = try backbone.resolvedWeightsPath()
             let extractor = try HypercolumnExtractor(weightsAt: weights)
             let data = try Dataset.open(spec: dataset, split: split)
             var trainer = BundleTrainer()
+            trainer.kind = kind
             trainer.trainer.loss = loss
             trainer.trainer.hiddenUnits = hidden
             trainer.trainer.learningRate = learningRate
             trainer.trainer.seed = seed
+            trainer.negativesPerPositive = negativesPerPositive
             var bar: ProgressReporter?
             let (bundle, report) = try trainer.train(
                 className: className, dataset: data, spec: dataset, extractor: extractor,
@@ -50,53 +59,6 @@ extension DivSegRegistry {
             bar?.finish()
             print(report.summary)
             print("bundle written to \(bundle.directory) (scoreScale \(bundle.manifest.scoreScale))")
-        }
-    }
-
-    /// `divseg-registry retrain [--registry DIR]`.
-    struct Retrain: ParsableCommand {
-        static let configuration = CommandConfiguration(
-            abstract: "Train the shared segmenter for the bundles in the registry.",
-            discussion: "Samples k diverse points per tagged class and k background points on every corpus image, then trains the segmenter (2 epochs, batch 100).")
-
-        @Option(help: "Points per class per image (k).") var points: Int = 20
-        @Option(help: "Sampling: diverse, top, spatial or dense.") var sampling: String = "diverse"
-        @Option(help: "Segmenter epochs.") var epochs: Int = 2
-        @Option(help: "Folder the bundles' corpus paths are relative to (default: as recorded in each bundle).") var dataRoot: String?
-        @OptionGroup var registryOptions: RegistryOptions
-        @OptionGroup var cacheOptions: CacheOptions
-        @OptionGroup var backbone: BackboneOptions
-
-        func run() throws {
-            guard let strategy = SamplingStrategy(rawValue: sampling) else {
-                throw ValidationError("--sampling must be one of \(SamplingStrategy.allCases.map(\.rawValue).joined(separator: ", ")).")
-            }
-            let (registry, weights) = try registryOptions.open(backbone: backbone)
-            var retrainer = SegmenterRetrainer(extractor: try HypercolumnExtractor(weightsAt: weights),
-                                               cache: try cacheOptions.open(weights: weights))
-            retrainer.sampler.strategy = strategy
-            retrainer.sampler.pointsPerClass = points
-            retrainer.trainer.epochs = epochs
-            retrainer.dataRoot = dataRoot
-            var sampleBar: ProgressReporter?
-            var trainBar: ProgressReporter?
-            let result = try retrainer.retrain(registry) { phase in
-                switch phase {
-                case .sampling(let done, let total):
-                    if sampleBar == nil { sampleBar = ProgressReporter(total: total, label: "sampling") }
-                    sampleBar?.advance()
-                    if done == total { sampleBar?.finish() }
-                case .training(let fraction):
-                    if trainBar == nil { trainBar = ProgressReporter(total: 1000, label: "segmenter") }
-                    trainBar?.update(to: Int(fraction * 1000))
-                }
-            }
-            trainBar?.finish()
-            try result.segmenter.save(to: registry.segmenterPath)
-            print(String(format: "segmenter: %d classes, %d points from %d images; sampling %.1f s, training %.1f s, final loss %.3f",
-                         registry.segmenterClasses.count, result.points, result.images,
-                         result.samplingSeconds, result.trainingSeconds, result.report.epochLosses.last ?? .nan))
-            print("written to \(registry.segmenterPath)")
         }
     }
 }

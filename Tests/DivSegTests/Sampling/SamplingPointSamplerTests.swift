@@ -151,6 +151,21 @@ struct SamplingPointSamplerTests {
         #expect(PointSampler().denseThreshold == 0.2)
     }
 
+    @Test("a dense stride keeps every n-th row and column, with the same labels")
+    func denseStride() throws {
+        let image = try Fixture.cases.get()[0]
+        var sampler = PointSampler(strategy: .dense)
+        let classScores: [(label: Int, scores: [Float])] = [(label: 2, scores: image.scores)]
+        let all = try sampler.samplePoints(classScores: classScores, similarity: image.similarity)
+        sampler.denseStride = 4
+        let strided = try sampler.samplePoints(classScores: classScores, similarity: image.similarity)
+        #expect(strided.count == 16 * 21)
+        #expect(strided.allSatisfy { ($0.location / FeatureGrid.width) % 4 == 0 && ($0.location % FeatureGrid.width) % 4 == 0 })
+        #expect(strided.allSatisfy { all[$0.location] == $0 })
+        sampler.denseStride = 0
+        #expect(throws: SamplingError.self) { try sampler.validate() }
+    }
+
     @Test("samplePoints labels k points per class and k background points")
     func wholeImage() throws {
         let image = try Fixture.cases.get()[0]

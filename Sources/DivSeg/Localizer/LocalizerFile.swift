@@ -1,0 +1,38 @@
+import DivSegIO
+
+/// Opens a localizer file of either architecture, by its `format` attribute.
+///
+/// ```swift
+/// let localizer = try LocalizerFile.load(contentsOf: bundle.localizerPath)
+/// ```
+public enum LocalizerFile {
+    /// The localizer in `path`: an ``AveragePooledLocalizer`` when the file says so, otherwise
+    /// a ``Localizer`` (whose loader reports any other format as not a localizer file).
+    ///
+    /// - Throws: ``LocalizerError`` or ``HDF5Error`` (no such file, not HDF5, damaged).
+    public static func load(contentsOf path: String,
+                            featureRule: String = FeatureGrid.ruleName) throws -> any ClassLocalizer {
+        let file = try HDF5File.open(path)
+        let format = file.hasAttribute("format") ? try? file.stringAttribute("format") : nil
+        file.close()
+        if format == AveragePooledLocalizer.formatName {
+            return try AveragePooledLocalizer(contentsOf: path, featureRule: featureRule)
+        }
+        return try Localizer(contentsOf: path, featureRule: featureRule)
+    }
+
+    /// A float dataset of a localizer file, which must exist with exactly `shape`.
+    ///
+    /// - Throws: ``LocalizerError/malformedFile(path:detail:)`` when it is missing,
+    ///   ``LocalizerError/wrongShape(path:dataset:found:expected:)``, or ``HDF5Error``.
+    static func readDataset(_ name: String, shape expected: [Int], from file: HDF5File, path: String) throws -> [Float] {
+        guard file.contains(name) else {
+            throw LocalizerError.malformedFile(path: path, detail: "the dataset '\(name)' is missing")
+        }
+        let shape = try file.shape(of: name)
+        guard shape == expected else {
+            throw LocalizerError.wrongShape(path: path, dataset: name, found: shape, expected: expected)
+        }
+        return try file.readFloats(name).values
+    }
+}
