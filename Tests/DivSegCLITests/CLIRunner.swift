@@ -54,3 +54,26 @@ struct CLIRunner {
         return dir
     }
 }
+
+extension CLIRunner {
+    /// Runs a shell command line (for `unshare`, `setpriv`, `flock` wrappers).
+    static func shell(_ command: String, environment: [String: String] = [:]) throws -> Result {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/bin/sh")
+        process.arguments = ["-c", command]
+        var env = ProcessInfo.processInfo.environment
+        env["DIVSEG_WEIGHTS"] = sharedRoot + "/models/vgg16_imagenet_notop.h5"
+        for (k, v) in environment { env[k] = v }
+        process.environment = env
+        let out = Pipe(), err = Pipe()
+        process.standardOutput = out
+        process.standardError = err
+        try process.run()
+        let outData = out.fileHandleForReading.readDataToEndOfFile()
+        let errData = err.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        return Result(status: process.terminationStatus,
+                      stdout: String(decoding: outData, as: UTF8.self),
+                      stderr: String(decoding: errData, as: UTF8.self))
+    }
+}

@@ -3,14 +3,23 @@ import DivSegIO
 import Foundation
 
 /// A registry folder of class bundles (default `./classes`): discovers and validates bundles,
-/// assigns label ids and locates the shared segmenter trained for them.
+/// assigns stable label ids and locates the shared segmenter trained for them. A value is a
+/// snapshot of the folder when it was opened; change the folder with ``RegistryEditor``.
 ///
-/// Problems are reported per bundle; healthy bundles are served regardless.
+/// Problems are reported per bundle; healthy bundles are served regardless. Label ids come
+/// from the folder's `labels.json` ledger (``LabelLedger``): a class keeps its id for good,
+/// and the id of a removed class is not given to another one.
+///
+/// Folder layout: one bundle directory per class, `segmenter.h5`, `labels.json`, and hidden
+/// entries that are not part of the registry's state: `.samples/` (the sample store, a
+/// cache), `.lock` and `.commit-lock` (see ``RegistryLock``), `.transaction.json` and
+/// `.tmp-*` (an interrupted change, see ``RegistryTransaction``).
 ///
 /// ```swift
-/// let registry = try Registry.open("classes", backbone: backboneInfo)
+/// let registry = try Registry.open("classes", backbone: try BackboneIdentity.vgg16(weightsAt: weights))
 /// for problem in registry.problems { print(problem) }
 /// print(registry.labels)   // ["aeroplane": 1, …, "giraffe": 21]
+/// let segmenter = try registry.loadSegmenter()   // refuses a stale one
 /// ```
 public struct Registry: Sendable {
     public let directory: String
@@ -20,6 +29,12 @@ public struct Registry: Sendable {
     public let problems: [BundleError]
     /// Label id of every healthy class (background is 0).
     public let labels: [String: Int]
+    /// The label ledger with the ids of this snapshot's classes recorded (what a mutation
+    /// writes to `labels.json`).
+    public let ledger: LabelLedger
+    /// Registry-level issues that do not stop it from being used (e.g. an unreadable
+    /// `labels.json`), one sentence each.
+    public let warnings: [String]
 
     /// File name of the shared segmenter inside the registry folder.
     public static let segmenterFileName = "segmenter.h5"
@@ -32,16 +47,41 @@ public struct Registry: Sendable {
     public var channelLabels: [UInt8] { [0] + bundles.map { UInt8(labels[$0.name]!) } }
 
     /// Opens a registry folder. A missing folder is an error; an empty one is a valid,
-    /// empty registry.
+    /// empty registry. A change that a crashed command left half-done is completed first
+    /// (see ``RegistryTransaction``), and the folder is read under the shared commit lock,
+    /// so the snapshot is never a mix of two states.
+    ///
+    /// ```swift
+    /// let registry = try Registry.open("classes", backbone: nil)   // nil: skip the backbone check
+    /// ```
+    ///
+    /// - Throws: ``RegistryError/notFound(_:)``, or
+    ///   ``RegistryError/unfinishedTransaction(directory:reason:)`` when an interrupted
+    ///   change cannot be completed (e.g. on a read-only copy).
     public static func open(_ directory: String, backbone: BundleManifest.BackboneInfo?) throws -> Registry {
         var isDirectory: ObjCBool = false
         guard FileManager.default.fileExists(atPath: directory, isDirectory: &isDirectory), isDirectory.boolValue else {
             throw RegistryError.notFound(directory)
         }
+        for _ in 0..<5 {
+            try RegistryTransaction.recover(in: directory)
+            // Created when the folder is writable, so that even the first commit excludes readers.
+            let readLock = (try? RegistryLock.commitLock(registry: directory, exclusive: false, timeout: 60, create: true))
+                ?? (try? RegistryLock.commitLock(registry: directory, exclusive: false, timeout: 60, create: false))
+            defer { readLock?.release() }
+            // A committer that crashed while this process waited for the lock left a journal.
+            if RegistryTransaction.isPending(in: directory) { continue }
+            return try scan(directory, backbone: backbone)
+        }
+        throw RegistryError.unfinishedTransaction(directory: directory, reason: "changes keep being interrupted")
+    }
+
+    /// Reads the bundles and the ledger (no locking).
+    static func scan(_ directory: String, backbone: BundleManifest.BackboneInfo?) throws -> Registry {
         let entries = try FileManager.default.contentsOfDirectory(atPath: directory).sorted()
         var bundles: [ClassBundle] = []
         var problems: [BundleError] = []
-        for entry in entries where !entry.hasPrefix(".") && !entry.contains(".tmp-") && !entry.contains(".old-") {
+        for entry in entries where isBundleCandidate(entry) {
             let path = (directory as NSString).appendingPathComponent(entry)
             var isDir: ObjCBool = false
             guard FileManager.default.fileExists(atPath: path, isDirectory: &isDir), isDir.boolValue else { continue }
@@ -51,10 +91,27 @@ public struct Registry: Sendable {
                 problems.append(error)
             }
         }
-        // Duplicate names or aliases: the first bundle (by directory name) keeps the name.
+        var warnings: [String] = []
+        var ledger = LabelLedger()
+        do { ledger = try LabelLedger.read(registry: directory) } catch {
+            warnings.append("\(error) Label ids are assigned afresh until then.")
+        }
+        return assemble(directory: directory, candidates: bundles, problems: problems, ledger: ledger, warnings: warnings)
+    }
+
+    /// Whether a folder entry can be a bundle (hidden entries and staging leftovers are not).
+    static func isBundleCandidate(_ name: String) -> Bool {
+        !name.hasPrefix(".") && !name.contains(".tmp-") && !name.contains(".old-")
+    }
+
+    /// A registry of already validated bundles: duplicate names or aliases are refused (the
+    /// first bundle by directory name keeps the name), label ids come from `ledger`.
+    static func assemble(directory: String, candidates: [ClassBundle], problems: [BundleError],
+                         ledger: LabelLedger, warnings: [String] = []) -> Registry {
+        var problems = problems
         var owners: [String: String] = [:]
         var unique: [ClassBundle] = []
-        for bundle in bundles {
+        for bundle in candidates {
             let names = [bundle.name] + bundle.manifest.aliases.map(ClassNames.canonical)
             if let clash = names.first(where: { owners[$0] != nil }) {
                 problems.append(.badManifest(bundle: bundle.directory, detail: "the name '\(clash)' is already used by bundle '\(owners[clash]!)'"))
@@ -63,29 +120,32 @@ public struct Registry: Sendable {
             for n in names { owners[n] = bundle.directory }
             unique.append(bundle)
         }
-        let labels = assignLabels(unique)
-        return Registry(directory: directory, bundles: unique.sorted { labels[$0.name]! < labels[$1.name]! },
-                        problems: problems, labels: labels)
+        var ledger = ledger
+        var labels: [String: Int] = [:]
+        var assigned: [ClassBundle] = []
+        do {
+            labels = try ledger.assign(unique.map { ($0.name, $0.manifest.preferredLabel) })
+            assigned = unique
+        } catch {
+            // More than 254 classes: the ones that fit keep ids, the rest are refused.
+            for bundle in unique.sorted(by: { $0.name < $1.name }) {
+                if let label = try? ledger.assign([(bundle.name, bundle.manifest.preferredLabel)])[bundle.name] {
+                    labels[bundle.name] = label
+                    assigned.append(bundle)
+                } else {
+                    problems.append(.badManifest(bundle: bundle.directory, detail: RegistryError.noFreeLabel(className: bundle.name).description))
+                }
+            }
+        }
+        return Registry(directory: directory, bundles: assigned.sorted { labels[$0.name]! < labels[$1.name]! },
+                        problems: problems, labels: labels, ledger: ledger, warnings: warnings)
     }
 
     /// Background is 0; preferred ids are honoured when free; the rest get the next free id
-    /// in name order.
+    /// in name order (the assignment of an empty ledger).
     static func assignLabels(_ bundles: [ClassBundle]) -> [String: Int] {
-        var labels: [String: Int] = [:]
-        var used: Set<Int> = [0, 255]
-        for bundle in bundles.sorted(by: { $0.name < $1.name }) {
-            if let preferred = bundle.manifest.preferredLabel, preferred > 0, preferred < 255, !used.contains(preferred) {
-                labels[bundle.name] = preferred
-                used.insert(preferred)
-            }
-        }
-        var next = 1
-        for bundle in bundles.sorted(by: { $0.name < $1.name }) where labels[bundle.name] == nil {
-            while used.contains(next) { next += 1 }
-            labels[bundle.name] = next
-            used.insert(next)
-        }
-        return labels
+        var ledger = LabelLedger()
+        return (try? ledger.assign(bundles.map { ($0.name, $0.manifest.preferredLabel) })) ?? [:]
     }
 
     /// A fingerprint of the class set (names, label ids, localizer hashes): a segmenter
@@ -96,6 +156,12 @@ public struct Registry: Sendable {
     }
 
     /// The shared segmenter, if it was trained for exactly this class set.
+    ///
+    /// ```swift
+    /// let pipeline = SegmentationPipeline(extractor: extractor, segmenter: try registry.loadSegmenter(),
+    ///                                     channelLabels: registry.channelLabels)
+    /// ```
+    ///
     /// - Throws: ``RegistryError/noSegmenter(_:)`` or ``RegistryError/staleSegmenter(_:)``
     ///   (both tell the user to run `retrain`), or the segmenter file's own error.
     public func loadSegmenter() throws -> Segmenter {
@@ -105,6 +171,48 @@ public struct Registry: Sendable {
             throw RegistryError.staleSegmenter(directory)
         }
         return segmenter
+    }
+
+    /// Whether the segmenter file fits this class set (reads only its header).
+    ///
+    /// ```swift
+    /// if registry.segmenterStatus == .stale { print("run `divseg-registry retrain`") }
+    /// ```
+    public var segmenterStatus: SegmenterStatus {
+        guard FileManager.default.fileExists(atPath: segmenterPath) else {
+            return bundles.isEmpty ? .notNeeded : .missing
+        }
+        do {
+            let file = try HDF5File.open(segmenterPath)
+            defer { file.close() }
+            let classes = try file.stringArrayAttribute("classes")
+            let fingerprint = try file.stringAttribute("fingerprint")
+            return fingerprint == self.fingerprint && classes == segmenterClasses ? .current : .stale
+        } catch {
+            return .unreadable("\(error)")
+        }
+    }
+
+    /// One row per bundle directory, healthy or refused, ordered by name: what
+    /// `divseg-registry list` prints.
+    ///
+    /// ```swift
+    /// for row in registry.summaries() { print(row.name, row.label ?? -1, row.status) }
+    /// ```
+    public func summaries() -> [ClassSummary] {
+        var rows = bundles.map { bundle in
+            ClassSummary(name: bundle.name, label: labels[bundle.name], directory: bundle.directory,
+                         source: bundle.manifest.training.corpus, positives: bundle.manifest.training.positives,
+                         created: bundle.manifest.created, status: .ok)
+        }
+        for problem in problems {
+            let manifest = try? BundleManifest.read(from: (problem.bundle as NSString).appendingPathComponent("manifest.json"))
+            rows.append(ClassSummary(name: manifest?.name ?? (problem.bundle as NSString).lastPathComponent, label: nil,
+                                     directory: problem.bundle, source: manifest?.training.corpus,
+                                     positives: manifest?.training.positives, created: manifest?.created,
+                                     status: .refused(problem.description)))
+        }
+        return rows.sorted { ($0.name, $0.directory) < ($1.name, $1.directory) }
     }
 
     /// The class with a label id, if any ("background" for 0).
@@ -126,26 +234,5 @@ public struct Registry: Sendable {
     public func bundle(named name: String) -> ClassBundle? {
         let canonical = ClassNames.canonical(name)
         return bundles.first { $0.name == canonical || $0.manifest.aliases.map(ClassNames.canonical).contains(canonical) }
-    }
-}
-
-/// Registry-level failures.
-public enum RegistryError: Error, Equatable, CustomStringConvertible {
-    case notFound(String)
-    case noSegmenter(String)
-    case staleSegmenter(String)
-    case empty(String)
-
-    public var description: String {
-        switch self {
-        case .notFound(let dir):
-            return "No registry folder at '\(dir)'. Create it, or pass --registry DIR (or set DIVSEG_REGISTRY)."
-        case .noSegmenter(let dir):
-            return "The registry '\(dir)' has no trained segmenter yet. Run `divseg-registry retrain --registry \(dir)`."
-        case .staleSegmenter(let dir):
-            return "The segmenter in '\(dir)' was trained for another set of classes. Run `divseg-registry retrain --registry \(dir)` to bring it up to date."
-        case .empty(let dir):
-            return "The registry '\(dir)' has no usable class bundles. Add one with `divseg-registry train CLASS --dataset … --out \(dir)/CLASS`."
-        }
     }
 }

@@ -21,12 +21,15 @@ struct PipelineCommandTests {
         let registry = dir.appendingPathComponent("classes").path
         let cache = ["--cache", dir.appendingPathComponent("cache").path]
 
-        let train = try CLIRunner.run(["train", "giraffe", "--dataset", "tags:" + csvPath, "--out", registry + "/giraffe",
-                                       "--hidden", "16"] + cache)
+        let train = try CLIRunner.run(["train", "giraffe", "--dataset", "tags:" + csvPath, "--out", registry + "/giraffe"]
+                                      + cache)
         #expect(train.status == 0, "\(train.stderr)")
         let manifest = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: registry + "/giraffe/manifest.json"))) as! [String: Any]
         #expect(manifest["name"] as? String == "giraffe")
         #expect((manifest["training"] as? [String: Any])?["positives"] as? Int == 2)
+        // The default localizer is the CAM-style one, trained against every untagged image.
+        #expect((manifest["localizer"] as? [String: Any])?["loss"] as? String == "average-pooled")
+        #expect((manifest["training"] as? [String: Any])?["negatives"] as? Int == 5)
 
         // Before retraining, segmenting says what to do.
         let early = try CLIRunner.run(["segment", images + "000000000025.jpg", "--registry", registry,
@@ -34,7 +37,7 @@ struct PipelineCommandTests {
         #expect(early.status != 0)
         #expect(early.stderr.contains("retrain"))
 
-        let retrain = try CLIRunner.run(["retrain", "--registry", registry, "--points", "5"] + cache)
+        let retrain = try CLIRunner.run(["retrain", "--registry", registry] + cache)
         #expect(retrain.status == 0, "\(retrain.stderr)")
         #expect(FileManager.default.fileExists(atPath: registry + "/segmenter.h5"))
 

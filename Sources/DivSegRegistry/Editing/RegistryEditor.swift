@@ -1,0 +1,339 @@
+import DivSeg
+import DivSegIO
+import Foundation
+
+/// Changes a registry folder: adds and removes class bundles and retrains the shared
+/// segmenter (DESIGN.md §4). Every `divseg-registry` mutation is one call here.
+///
+/// Each change
+/// - takes the registry's exclusive lock (``RegistryLock``), waiting up to ``lockTimeout``
+///   for another change to finish;
+/// - completes a change that a crashed command left half-done, and deletes leftovers of
+///   changes that never reached their commit point;
+/// - stages everything new (the bundle copy, the new segmenter, `labels.json`) in a hidden
+///   folder and commits it with a journal (``RegistryTransaction``), so that a crash at any
+///   point leaves the old or the new state, never a mix;
+/// - retrains the segmenter for the new class set (unless told not to), re-sampling only
+///   the images whose sample key changed (``SampleStore``).
+///
+/// ```swift
+/// let weights = try WeightsLocator.resolve(nil)
+/// let retrainer = SegmenterRetrainer(extractor: try HypercolumnExtractor(weightsAt: weights),
+///                                    cache: try FeatureCache(directory: ".divseg-cache/features", weightsAt: weights))
+/// let editor = RegistryEditor(directory: "classes", backbone: try BackboneIdentity.vgg16(weightsAt: weights),
+///                             retrainer: retrainer)
+/// let report = try editor.add(bundleAt: "new-bundles/giraffe")   // copies, retrains
+/// print(report.summary)
+/// try editor.remove("zebra", retrain: false)                       // segmenter now stale
+/// try editor.retrain()
+/// ```
+public struct RegistryEditor: Sendable {
+    /// The registry folder.
+    public let directory: String
+    /// The feature extractor bundles must have been trained on.
+    public var backbone: BundleManifest.BackboneInfo
+    /// Trains the segmenter; required for every change that retrains.
+    public var retrainer: SegmenterRetrainer?
+    /// Seconds to wait for another command's lock before giving up.
+    public var lockTimeout: Double = 60
+    /// Reuse and fill the registry's sample store when retraining (default true).
+    public var useSampleStore = true
+    /// Receives notes (e.g. damaged sample-store entries).
+    public var log: (@Sendable (String) -> Void)?
+    /// Ends the process at this point of the commit, as a crash would (tests only).
+    public var simulatedCrash: CrashPoint?
+
+    public init(directory: String, backbone: BundleManifest.BackboneInfo, retrainer: SegmenterRetrainer? = nil) {
+        self.directory = directory
+        self.backbone = backbone
+        self.retrainer = retrainer
+    }
+
+    // MARK: - Changes
+
+    /// Validates the bundle at `source` and copies it into the registry as `<name>/`, then
+    /// (with `retrain`) retrains the segmenter. The registry folder is created if missing.
+    ///
+    /// ```swift
+    /// let report = try editor.add(bundleAt: "/tmp/giraffe")
+    /// print(report.label!)   // the id giraffe had before, if it was ever registered here
+    /// ```
+    ///
+    /// - Throws: ``BundleError`` for a bundle that fails validation (hash, schema, paths,
+    ///   backbone, unreadable weights or corpus); ``RegistryError/duplicateClass(name:existingBundle:)``
+    ///   when its name or an alias is taken; ``RegistryError/bundleExists(path:)``; lock,
+    ///   read-only and write errors. Nothing is changed then.
+    @discardableResult
+    public func add(bundleAt source: String, retrain: Bool = true,
+                    progress: ((SegmenterRetrainer.Phase) -> Void)? = nil) throws -> ChangeReport {
+        let start = Date()
+        // A bad bundle is refused before the registry is touched at all.
+        let candidate = try Self.validateBundle(at: source, backbone: backbone)
+        try createFolderIfMissing()
+        let lock = try RegistryLock.acquire(registry: directory, timeout: lockTimeout, purpose: "add \(source)")
+        defer { lock.release() }
+        try tidy()
+        let current = try currentRegistry()
+        let names = Set([candidate.name] + candidate.manifest.aliases.map(ClassNames.canonical))
+        for bundle in current.bundles {
+            let taken = Set([bundle.name] + bundle.manifest.aliases.map(ClassNames.canonical))
+            if let clash = names.intersection(taken).sorted().first {
+                throw RegistryError.duplicateClass(name: clash, existingBundle: bundle.directory)
+            }
+        }
+        let destination = (directory as NSString).appendingPathComponent(candidate.name)
+        guard !FileManager.default.fileExists(atPath: destination) else { throw RegistryError.bundleExists(path: destination) }
+
+        let transaction = try RegistryTransaction.begin(in: directory)
+        do {
+            let staged = transaction.stagedPath(candidate.name)
+            try FileManager.default.createDirectory(atPath: staged, withIntermediateDirectories: false)
+            for file in [candidate.manifest.localizer.file, "corpus.csv", "manifest.json"] {
+                try DurableFile.copy(from: (candidate.directory as NSString).appendingPathComponent(file),
+                                     to: (staged as NSString).appendingPathComponent(file))
+            }
+            // The copy is checked again: the source may have changed while it was read.
+            let stagedBundle = try ClassBundle(at: staged, backbone: backbone)
+            guard stagedBundle.manifest == candidate.manifest else {
+                throw BundleError.badManifest(bundle: source, detail: "the bundle changed while it was being copied; try again")
+            }
+            let next = Registry.assemble(directory: directory, candidates: current.bundles + [stagedBundle],
+                                         problems: [], ledger: current.ledger)
+            guard next.labels[candidate.name] != nil else { throw RegistryError.noFreeLabel(className: candidate.name) }
+            var operations: [RegistryTransaction.Operation] = [.rename(from: transaction.stagedName(candidate.name), to: candidate.name)]
+            operations += try stageLedger(next, in: transaction)
+            var result: SegmenterRetrainer.Result?
+            if retrain {
+                let (ops, trained) = try stageSegmenter(next, in: transaction, progress: progress)
+                operations += ops
+                result = trained
+            }
+            operations.append(.remove(path: transaction.stagingName))
+            try transaction.commit(operations, lockTimeout: lockTimeout, crash: simulatedCrash)
+            let after = try currentRegistry()
+            return ChangeReport(change: .added(candidate.name), label: after.labels[candidate.name], registry: after,
+                                retraining: result, removedSegmenter: false, seconds: Date().timeIntervalSince(start))
+        } catch {
+            if !RegistryTransaction.isPending(in: directory) { transaction.abandon() }
+            throw error
+        }
+    }
+
+    /// Removes a class (by name or alias; a refused bundle by its directory name), then
+    /// (with `retrain`) retrains the segmenter — or deletes it when no class is left. The
+    /// class's label id stays reserved for it.
+    ///
+    /// ```swift
+    /// try editor.remove("zebra")
+    /// ```
+    ///
+    /// - Throws: ``RegistryError/classNotFound(name:directory:known:)``, lock, read-only and
+    ///   write errors, training errors. Nothing is changed then.
+    @discardableResult
+    public func remove(_ className: String, retrain: Bool = true,
+                       progress: ((SegmenterRetrainer.Phase) -> Void)? = nil) throws -> ChangeReport {
+        let start = Date()
+        let lock = try RegistryLock.acquire(registry: directory, timeout: lockTimeout, purpose: "remove \(className)")
+        defer { lock.release() }
+        try tidy()
+        let current = try currentRegistry()
+        let target: String   // directory name inside the registry
+        let name: String
+        if let bundle = current.bundle(named: className) {
+            target = (bundle.directory as NSString).lastPathComponent
+            name = bundle.name
+        } else if let problem = current.problems.first(where: { ($0.bundle as NSString).lastPathComponent == className }) {
+            target = (problem.bundle as NSString).lastPathComponent
+            name = className
+        } else {
+            throw RegistryError.classNotFound(name: className, directory: directory,
+                                              known: current.summaries().map(\.name))
+        }
+        let label = current.labels[name] ?? current.ledger.label(of: name)
+        let transaction = try RegistryTransaction.begin(in: directory)
+        do {
+            var operations: [RegistryTransaction.Operation] = [.rename(from: target, to: transaction.stagedName("removed-" + target))]
+            let remaining = current.bundles.filter { ($0.directory as NSString).lastPathComponent != target }
+            let next = Registry.assemble(directory: directory, candidates: remaining, problems: [], ledger: current.ledger)
+            operations += try stageLedger(next, in: transaction)
+            var result: SegmenterRetrainer.Result?
+            var removedSegmenter = false
+            if retrain {
+                if next.bundles.isEmpty {
+                    if FileManager.default.fileExists(atPath: current.segmenterPath) {
+                        operations.append(.remove(path: Registry.segmenterFileName))
+                        removedSegmenter = true
+                    }
+                } else {
+                    let (ops, trained) = try stageSegmenter(next, in: transaction, progress: progress)
+                    operations += ops
+                    result = trained
+                }
+            }
+            operations.append(.remove(path: transaction.stagingName))
+            try transaction.commit(operations, lockTimeout: lockTimeout, crash: simulatedCrash)
+            let after = try currentRegistry()
+            return ChangeReport(change: .removed(name), label: label, registry: after, retraining: result,
+                                removedSegmenter: removedSegmenter, seconds: Date().timeIntervalSince(start))
+        } catch {
+            if !RegistryTransaction.isPending(in: directory) { transaction.abandon() }
+            throw error
+        }
+    }
+
+    /// Retrains the segmenter for the registry's current classes (and records label ids of
+    /// bundles that were copied in by hand).
+    ///
+    /// ```swift
+    /// let report = try editor.retrain()
+    /// print(report.retraining!.samples.summary)
+    /// ```
+    ///
+    /// - Throws: ``RegistryError/empty(_:)`` when no bundle is usable; lock, read-only,
+    ///   write and training errors.
+    @discardableResult
+    public func retrain(progress: ((SegmenterRetrainer.Phase) -> Void)? = nil) throws -> ChangeReport {
+        let start = Date()
+        let lock = try RegistryLock.acquire(registry: directory, timeout: lockTimeout, purpose: "retrain")
+        defer { lock.release() }
+        try tidy()
+        let current = try currentRegistry()
+        guard !current.bundles.isEmpty else { throw RegistryError.empty(directory) }
+        let transaction = try RegistryTransaction.begin(in: directory)
+        do {
+            var operations = try stageLedger(current, in: transaction)
+            let (ops, trained) = try stageSegmenter(current, in: transaction, progress: progress)
+            operations += ops
+            operations.append(.remove(path: transaction.stagingName))
+            try transaction.commit(operations, lockTimeout: lockTimeout, crash: simulatedCrash)
+            let after = try currentRegistry()
+            return ChangeReport(change: .retrained, label: nil, registry: after, retraining: trained,
+                                removedSegmenter: false, seconds: Date().timeIntervalSince(start))
+        } catch {
+            if !RegistryTransaction.isPending(in: directory) { transaction.abandon() }
+            throw error
+        }
+    }
+
+    /// Checks the whole registry: every bundle (manifest, hash, backbone, that its weights
+    /// load and its corpus parses), the label ledger, and that the segmenter fits the class
+    /// set. An interrupted change is completed first (which needs write access); otherwise
+    /// nothing is written.
+    ///
+    /// ```swift
+    /// let report = try RegistryEditor(directory: "classes", backbone: identity).verify()
+    /// print(report.summary)
+    /// ```
+    public func verify() throws -> VerificationReport {
+        let registry = try Registry.open(directory, backbone: backbone)
+        var problems = registry.problems.map(\.description)
+        var notes: [String] = []
+        var checked = 0
+        for bundle in registry.bundles {
+            do {
+                _ = try Self.validateBundle(at: bundle.directory, backbone: backbone)
+                checked += 1
+            } catch {
+                problems.append("\(error)")
+            }
+        }
+        do {
+            let ledger = try LabelLedger.read(registry: directory)
+            let unrecorded = registry.bundles.map(\.name).filter { ledger.label(of: $0) == nil }
+            if !unrecorded.isEmpty {
+                notes.append("label ids of \(unrecorded.joined(separator: ", ")) are not yet recorded in \(LabelLedger.fileName); the next add, remove or retrain records them")
+            }
+        } catch {
+            problems.append("\(error)")
+        }
+        let status = registry.segmenterStatus
+        switch status {
+        case .current, .notNeeded: break
+        default: problems.append("segmenter: \(status)")
+        }
+        let leftovers = RegistryTransaction.leftovers(in: directory)
+        if !leftovers.isEmpty {
+            notes.append("\(leftovers.count) leftover staging entr\(leftovers.count == 1 ? "y" : "ies") (\(leftovers.joined(separator: ", "))) of an interrupted or running change; the next add, remove or retrain deletes them")
+        }
+        let entries = SampleStore(registry: directory).entryCount()
+        notes.append("sample store: \(entries) entr\(entries == 1 ? "y" : "ies") (a cache; safe to delete)")
+        return VerificationReport(registry: registry, checkedBundles: checked, problems: problems, notes: notes,
+                                  segmenter: status)
+    }
+
+    /// Validates a bundle directory for use: ``ClassBundle`` checks (manifest, schema, file
+    /// names, hash, backbone), its localizer weights load and fit the manifest, and its
+    /// corpus parses.
+    ///
+    /// ```swift
+    /// let bundle = try RegistryEditor.validateBundle(at: "new/giraffe", backbone: identity)
+    /// ```
+    ///
+    /// - Throws: ``BundleError``.
+    public static func validateBundle(at path: String, backbone: BundleManifest.BackboneInfo) throws -> ClassBundle {
+        var isDirectory: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory), isDirectory.boolValue else {
+            throw BundleError.missingFile(bundle: path, file: "bundle directory (manifest.json, localizer, corpus.csv)")
+        }
+        let bundle = try ClassBundle(at: path, backbone: backbone)
+        let localizer: any ClassLocalizer
+        do { localizer = try LocalizerFile.load(contentsOf: bundle.localizerPath) } catch {
+            throw BundleError.badLocalizer(bundle: path, detail: "\(error)")
+        }
+        let info = bundle.manifest.localizer
+        guard localizer.inputChannels == info.inputChannels, localizer.hiddenUnits == info.hiddenUnits else {
+            throw BundleError.badLocalizer(bundle: path, detail: "the weights have \(localizer.inputChannels) inputs and \(localizer.hiddenUnits) hidden units, the manifest says \(info.inputChannels) and \(info.hiddenUnits)")
+        }
+        _ = try bundle.corpus()
+        return bundle
+    }
+
+    // MARK: - Internals
+
+    private func createFolderIfMissing() throws {
+        guard !FileManager.default.fileExists(atPath: directory) else { return }
+        do { try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true) } catch {
+            throw RegistryError.readOnly(directory: directory, reason: "it does not exist and cannot be created (\(error.localizedDescription))")
+        }
+    }
+
+    /// Completes an interrupted change and deletes leftovers of abandoned ones (lock held).
+    private func tidy() throws {
+        try RegistryTransaction.recover(in: directory, lockTimeout: lockTimeout)
+        RegistryTransaction.removeLeftovers(in: directory)
+    }
+
+    /// The registry as it is now, with a strictly read ledger (a damaged one stops changes).
+    private func currentRegistry() throws -> Registry {
+        _ = try LabelLedger.read(registry: directory)
+        return try Registry.open(directory, backbone: backbone)
+    }
+
+    /// Stages `labels.json` for `next` (its classes registered, all others retired).
+    private func stageLedger(_ next: Registry, in transaction: RegistryTransaction) throws -> [RegistryTransaction.Operation] {
+        var ledger = next.ledger
+        ledger.retire(except: Set(next.bundles.map(\.name)))
+        try DurableFile.write(try ledger.encoded(), to: transaction.stagedPath(LabelLedger.fileName))
+        return [.rename(from: transaction.stagedName(LabelLedger.fileName), to: LabelLedger.fileName)]
+    }
+
+    /// Trains the segmenter for `next` and stages it.
+    private func stageSegmenter(_ next: Registry, in transaction: RegistryTransaction,
+                                progress: ((SegmenterRetrainer.Phase) -> Void)?) throws
+        -> ([RegistryTransaction.Operation], SegmenterRetrainer.Result) {
+        guard let retrainer else {
+            preconditionFailure("RegistryEditor needs a retrainer to retrain the segmenter; pass one or use retrain: false")
+        }
+        var store: SampleStore?
+        if useSampleStore {
+            store = SampleStore(registry: directory)
+            store!.log = log
+        }
+        let result = try retrainer.retrain(next, store: store, progress: progress)
+        let staged = transaction.stagedPath(Registry.segmenterFileName)
+        do { try result.segmenter.save(to: staged) } catch {
+            throw RegistryError.writeFailed(path: staged, reason: "\(error)")
+        }
+        return ([.rename(from: transaction.stagedName(Registry.segmenterFileName), to: Registry.segmenterFileName)], result)
+    }
+}

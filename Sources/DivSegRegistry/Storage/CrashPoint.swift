@@ -1,0 +1,40 @@
+/// A point inside a registry change where a crash can be simulated, for crash-safety tests:
+/// with ``RegistryEditor/simulatedCrash`` set, the process ends at once there (`_exit`, no
+/// clean-up, as `kill -9` would), and the next command must find the old or the new state.
+///
+/// The CLI reads it from `DIVSEG_REGISTRY_CRASH_AT` (`staged`, `journal`, `op:N`, `applied`).
+///
+/// ```swift
+/// var editor = RegistryEditor(directory: dir, backbone: identity, retrainer: retrainer)
+/// editor.simulatedCrash = CrashPoint(rawValue: "op:2")
+/// ```
+public enum CrashPoint: Sendable, Equatable, RawRepresentable {
+    /// Everything is staged (bundle copy, new segmenter, ledger); nothing is committed.
+    case staged
+    /// The journal is on disk; no rename has happened.
+    case journal
+    /// After the first `n` operations of the journal (1-based).
+    case operation(Int)
+    /// Every operation is done; the journal is not yet removed.
+    case applied
+
+    public init?(rawValue: String) {
+        switch rawValue {
+        case "staged": self = .staged
+        case "journal": self = .journal
+        case "applied": self = .applied
+        default:
+            guard rawValue.hasPrefix("op:"), let n = Int(rawValue.dropFirst(3)), n >= 1 else { return nil }
+            self = .operation(n)
+        }
+    }
+
+    public var rawValue: String {
+        switch self {
+        case .staged: "staged"
+        case .journal: "journal"
+        case .operation(let n): "op:\(n)"
+        case .applied: "applied"
+        }
+    }
+}

@@ -1,0 +1,46 @@
+import ArgumentParser
+import DivSeg
+import DivSegRegistry
+import Foundation
+
+/// Options of the commands that change a registry (`add`, `remove`, `retrain`): how the
+/// segmenter is retrained and how long to wait for another command's lock.
+struct RetrainOptions: ParsableArguments {
+    @Option(help: "Points per class per image (k).") var points: Int = 20
+    @Option(help: "Sampling: diverse, top, spatial or dense.") var sampling: String = "dense"
+    @Option(help: "Segmenter epochs.") var epochs: Int = 2
+    @Option(help: "Dense sampling: scaled score a class needs to label a location.") var denseThreshold: Float = 0.2
+    @Option(help: "Dense sampling: keep every n-th row and column of the grid.") var denseStride: Int = 4
+    @Option(help: "Folder the bundles' corpus paths are relative to (default: as recorded in each bundle).") var dataRoot: String?
+    @Option(help: "Seconds to wait for another command that is changing the registry.") var lockTimeout: Double = 60
+    @Flag(help: "Do not use the registry's sample store (.samples/): re-sample every image.") var noSampleStore = false
+
+    /// The editor for the registry; with `retraining`, also the backbone, feature cache and
+    /// segmenter trainer. `DIVSEG_REGISTRY_CRASH_AT` (tests) simulates a crash in the commit.
+    func editor(registry: RegistryOptions, backbone: BackboneOptions, cache: CacheOptions,
+                retraining: Bool) throws -> RegistryEditor {
+        guard let strategy = SamplingStrategy(rawValue: sampling) else {
+            throw ValidationError("--sampling must be one of \(SamplingStrategy.allCases.map(\.rawValue).joined(separator: ", ")).")
+        }
+        let weights = try backbone.resolvedWeightsPath()
+        var editor = RegistryEditor(directory: registry.directory, backbone: try BackboneIdentity.vgg16(weightsAt: weights))
+        if retraining {
+            var retrainer = SegmenterRetrainer(extractor: try HypercolumnExtractor(weightsAt: weights),
+                                               cache: try cache.open(weights: weights))
+            retrainer.sampler.strategy = strategy
+            retrainer.sampler.pointsPerClass = points
+            retrainer.sampler.denseThreshold = denseThreshold
+            retrainer.sampler.denseStride = denseStride
+            retrainer.trainer.epochs = epochs
+            retrainer.dataRoot = dataRoot
+            editor.retrainer = retrainer
+        }
+        editor.lockTimeout = lockTimeout
+        editor.useSampleStore = !noSampleStore
+        editor.log = { printError("note: \($0)") }
+        if let crash = ProcessInfo.processInfo.environment["DIVSEG_REGISTRY_CRASH_AT"] {
+            editor.simulatedCrash = CrashPoint(rawValue: crash)
+        }
+        return editor
+    }
+}
