@@ -59,8 +59,16 @@ let package = Package(
             "DivSeg", "DivSegIO", "DivSegCore",
             .product(name: "Benchmark", package: "swift-benchmark"),
         ], path: "Benchmarks/SegmenterBenchmark"),
+        .executableTarget(name: "CRFBenchmark", dependencies: [
+            "DivSeg", "DivSegIO", "DivSegCore",
+            .product(name: "Benchmark", package: "swift-benchmark"),
+        ], path: "Benchmarks/CRFBenchmark"),
         .executableTarget(name: "ExtractFeatures", dependencies: ["DivSeg", "DivSegIO"],
                           path: "Examples/ExtractFeatures"),
+        .executableTarget(name: "SegmentImage", dependencies: ["DivSegRegistry", "DivSeg", "DivSegIO"],
+                          path: "Examples/SegmentImage"),
+        .executableTarget(name: "AddClass", dependencies: ["DivSegRegistry", "DivSeg", "DivSegIO"],
+                          path: "Examples/AddClass"),
 
         .testTarget(name: "DivSegCoreTests", dependencies: ["DivSegCore"]),
         .testTarget(name: "DivSegIOTests", dependencies: ["DivSegIO", "DivSegCore"]),

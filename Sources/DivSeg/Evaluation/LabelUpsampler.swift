@@ -103,6 +103,65 @@ public enum LabelUpsampler {
         return LabelMap(width: width, height: height, labels: labels)
     }
 
+    /// Per-pixel class probabilities at full resolution: `logits` (`[C, h, w]`) resized to
+    /// `height × width` exactly as ``labels(fromLogits:height:width:labelIDs:antialias:)``
+    /// resizes them (``Resampler/resize(_:height:width:antialias:)``), then a softmax over
+    /// the channels — the input a ``DenseCRF`` needs. `[C, height, width]`, 4 bytes per value
+    /// (28 MB for 23 classes at 640×480), unlike the label path, which never holds it.
+    ///
+    /// ```swift
+    /// let p = LabelUpsampler.probabilities(fromLogits: logits, height: 480, width: 640)
+    /// let marginals = try DenseCRF().infer(image: image, probabilities: p)
+    /// ```
+    public static func probabilities(fromLogits logits: Tensor, height: Int, width: Int,
+                                     antialias: Bool = true) -> Tensor {
+        precondition(logits.rank == 3, "logits must be [C, h, w], got \(logits.shape)")
+        precondition(logits.shape[0] > 0 && height > 0 && width > 0, "sizes must be positive")
+        var up = Resampler.resize(logits, height: height, width: width, antialias: antialias)
+        let c = logits.shape[0], plane = height * width
+        up.scalars.withUnsafeMutableBufferPointer { buffer in
+            let s = buffer.baseAddress!
+            // Four pixels at a time across the channel planes: max, exp, normalise.
+            Parallel.forEachChunk(of: 0..<((plane + 3) / 4), minimumChunk: 1024) { range in
+                for group in range {
+                    let x = 4 * group
+                    if x + 4 <= plane {
+                        typealias V = SIMD4<Float>
+                        var top = V(repeating: -.infinity)
+                        for ch in 0..<c {
+                            top = pointwiseMax(top, UnsafeRawPointer(s + ch * plane + x).loadUnaligned(as: V.self))
+                        }
+                        var total = V()
+                        for ch in 0..<c {
+                            let p = UnsafeMutableRawPointer(s + ch * plane + x)
+                            let e = VectorExp.exp(SIMD8(lowHalf: p.loadUnaligned(as: V.self) - top, highHalf: V())).lowHalf
+                            p.storeBytes(of: e, as: V.self)
+                            total += e
+                        }
+                        let inverse = 1 / total
+                        for ch in 0..<c {
+                            let p = UnsafeMutableRawPointer(s + ch * plane + x)
+                            p.storeBytes(of: p.loadUnaligned(as: V.self) * inverse, as: V.self)
+                        }
+                    } else {
+                        for i in x..<plane {
+                            var top = -Float.infinity
+                            for ch in 0..<c { top = max(top, s[ch * plane + i]) }
+                            var total: Float = 0
+                            for ch in 0..<c {
+                                let e = VectorExp.exp(SIMD8(repeating: s[ch * plane + i] - top))[0]
+                                s[ch * plane + i] = e
+                                total += e
+                            }
+                            for ch in 0..<c { s[ch * plane + i] /= total }
+                        }
+                    }
+                }
+            }
+        }
+        return up
+    }
+
     /// One channel of one output row: the vertical pass as the resampler computes it (first
     /// tap times its weight, then each further tap added in order, so rounding is identical)
     /// fused with the running argmax, eight pixels at a time. Channel 0 initialises `best`

@@ -3,22 +3,31 @@ import DivSegIO
 
 /// Scores a segmentation pipeline on dataset samples with ground truth (VOC protocol: one
 /// confusion matrix over all pixels at original resolution, 255 ignored; classes the
-/// segmenter does not know count as background).
+/// segmenter does not know count as background), optionally with the dense CRF.
 ///
 /// ```swift
 /// let scores = try SegmentationEvaluator(pipeline: pipeline).evaluate(dataset.samples)
 /// print(scores.table())
+/// let refined = try SegmentationEvaluator(pipeline: pipeline, crf: DenseCRFParameters())
+///     .evaluate(dataset.samples)                   // the same images through the CRF
 /// ```
 public struct SegmentationEvaluator: Sendable {
     /// Must label pixels with segmenter channel indices (the default of ``SegmentationPipeline``).
     public let pipeline: SegmentationPipeline
     /// Where features come from (e.g. a ``FeatureCache``); nil computes them.
     public var features: (@Sendable (_ imagePath: String) throws -> CompactHypercolumns)?
+    /// Dense-CRF refinement of every prediction; nil evaluates the plain upsampled argmax.
+    /// The CRF needs each image at the ground truth's size, so images are decoded even when
+    /// features come from `features`.
+    public var crf: DenseCRFParameters?
 
+    /// - Parameter crf: the CRF to apply; by default the pipeline's own (``SegmentationPipeline/crf``).
     public init(pipeline: SegmentationPipeline,
-                features: (@Sendable (_ imagePath: String) throws -> CompactHypercolumns)? = nil) {
+                features: (@Sendable (_ imagePath: String) throws -> CompactHypercolumns)? = nil,
+                crf: DenseCRFParameters? = nil) {
         self.pipeline = pipeline
         self.features = features
+        self.crf = crf ?? pipeline.crf
     }
 
     /// Evaluates every sample that has ground truth; `progress(done, total)` after each image.
@@ -28,13 +37,23 @@ public struct SegmentationEvaluator: Sendable {
         var matrix = ConfusionMatrix(classCount: classes.count)
         for (index, sample) in samples.enumerated() {
             guard let truth = try sample.groundTruth(classes: Array(classes.dropFirst())) else { continue }
+            let image = features == nil || crf != nil ? try ImageDecoder.decodeRGB(contentsOf: sample.imagePath) : nil
             let logits: Tensor
             if let features {
                 logits = try pipeline.segmenter.logits(try features(sample.imagePath))
             } else {
-                logits = try pipeline.logits(try ImageDecoder.decodeRGB(contentsOf: sample.imagePath))
+                logits = try pipeline.logits(image!)
             }
-            let prediction = LabelUpsampler.labels(fromLogits: logits, height: truth.height, width: truth.width)
+            let prediction: LabelMap
+            if let crf, let image {
+                guard image.width == truth.width, image.height == truth.height else {
+                    throw EvaluationError.sizeMismatch(groundTruthWidth: truth.width, groundTruthHeight: truth.height,
+                                                       predictionWidth: image.width, predictionHeight: image.height)
+                }
+                prediction = try DenseCRF(parameters: crf).labels(image: image, logits: logits)
+            } else {
+                prediction = LabelUpsampler.labels(fromLogits: logits, height: truth.height, width: truth.width)
+            }
             try matrix.add(groundTruth: truth, prediction: prediction)
             progress(index + 1, samples.count)
         }

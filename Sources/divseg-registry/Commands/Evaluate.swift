@@ -13,7 +13,8 @@ extension DivSegRegistry {
             discussion: """
                 VOC protocol: one confusion matrix over all pixels of the split at original \
                 resolution, label 255 ignored; classes not in the registry count as background; \
-                a class absent from both ground truth and prediction is left out of the mean.
+                a class absent from both ground truth and prediction is left out of the mean. \
+                --crf refines every prediction with the dense CRF first.
                 """)
 
         @Option(help: "Dataset: coco:DIR, voc:DIR or tags:FILE.csv.") var dataset: String
@@ -25,11 +26,14 @@ extension DivSegRegistry {
         @OptionGroup var cacheOptions: CacheOptions
         @OptionGroup var registryOptions: RegistryOptions
         @OptionGroup var backbone: BackboneOptions
+        @OptionGroup var crf: CRFOptions
 
         func run() throws {
+            let crfParameters = try crf.parameters()
             let (registry, weights) = try registryOptions.open(backbone: backbone)
             let extractor = try HypercolumnExtractor(weightsAt: weights)
-            let pipeline = SegmentationPipeline(extractor: extractor, segmenter: try registry.loadSegmenter())
+            let pipeline = SegmentationPipeline(extractor: extractor, segmenter: try registry.loadSegmenter(),
+                                                crf: crfParameters)
             var provider: (@Sendable (String) throws -> CompactHypercolumns)?
             if cached {
                 let cache = try cacheOptions.open(weights: weights)

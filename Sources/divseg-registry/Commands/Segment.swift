@@ -13,19 +13,22 @@ extension DivSegRegistry {
             discussion: """
                 Writes <name>.png (palette label map at the original size; pixel = label id, \
                 0 = background, colours as VOC) and <name>_overlay.png (the labels blended over \
-                the image) per image into --out.
+                the image) per image into --out. With --crf, the segmenter's upsampled \
+                probabilities are refined by a dense CRF on the image before the argmax.
                 """)
 
         @Argument(help: "PNG or JPEG images.") var images: [String]
         @Option(name: .shortAndLong, help: "Output directory.") var out: String
         @OptionGroup var registryOptions: RegistryOptions
         @OptionGroup var backbone: BackboneOptions
+        @OptionGroup var crf: CRFOptions
 
         func run() throws {
+            let crfParameters = try crf.parameters()
             let (registry, weights) = try registryOptions.open(backbone: backbone)
             let pipeline = SegmentationPipeline(extractor: try HypercolumnExtractor(weightsAt: weights),
                                                 segmenter: try registry.loadSegmenter(),
-                                                channelLabels: registry.channelLabels)
+                                                channelLabels: registry.channelLabels, crf: crfParameters)
             try FileManager.default.createDirectory(atPath: out, withIntermediateDirectories: true)
             let palette = registry.palette
             var progress = ProgressReporter(total: images.count, label: "segment")
