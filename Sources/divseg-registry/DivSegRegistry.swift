@@ -9,8 +9,9 @@ struct DivSegRegistry: ParsableCommand {
         commandName: "divseg-registry",
         abstract: "Weakly supervised semantic segmentation from image-level tags, with per-class plug-in bundles.",
         version: "0.1.0",
-        subcommands: [Features.self, Train.self, Retrain.self, Segment.self, Localize.self, Evaluate.self,
-                      BaselineCAM.self, Diagnose.self]
+        subcommands: [List.self, Show.self, Add.self, Remove.self, Verify.self, Train.self, Retrain.self,
+                      Segment.self, Localize.self, Evaluate.self, Features.self, BaselineCAM.self, Diagnose.self,
+                      Experiment.self]
     )
 
     static func main() {
