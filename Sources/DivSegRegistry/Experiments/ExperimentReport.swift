@@ -7,7 +7,7 @@ import Foundation
 /// All scores are percentages.
 ///
 /// ```swift
-/// let report = try runner.run(plan)
+/// let report = try runner.run(runner.standardPlan(), dataset: "coco:../shared/data/coco-mini", evalSplit: "val")
 /// print(report.markdown())
 /// try report.jsonData().write(to: URL(fileURLWithPath: "out/experiments/experiments.json"))
 /// let back = try JSONDecoder().decode(ExperimentReport.self, from: try report.jsonData())
