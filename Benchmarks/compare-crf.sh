@@ -5,9 +5,11 @@
 # logits from the image's mask plus noise, bilinearly upsampled, softmax), default parameters
 # (Gaussian sxy 3 / weight 3, bilateral sxy 80 / srgb 13 / weight 10), 10 iterations. Both
 # sides are timed end to end: probabilities + image in, marginals out (unaries, both lattices
-# and their normalisation, inference). Also prints how closely the two results agree.
+# and their normalisation, inference). The two sides alternate for ROUNDS rounds so that a
+# shared machine's changing load hits both alike; each round prints its medians, the summary
+# the median over rounds. Also prints how closely the two results agree.
 #
-#   Benchmarks/compare-crf.sh [RUNS]          (default 10 timed runs per side)
+#   Benchmarks/compare-crf.sh [RUNS] [ROUNDS]     (default 10 timed runs per side and round, 3 rounds)
 #
 # Environment: DIVSEG_SHARED (default ../shared), CRF_VENV (a Python venv for the peer,
 # created with pydensecrf2, numpy and pillow when missing; default /tmp/crf-venv),
@@ -16,6 +18,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 SHARED=${DIVSEG_SHARED:-../shared}
 RUNS=${1:-10}
+ROUNDS=${2:-3}
 VENV=${CRF_VENV:-/tmp/crf-venv}
 SCRATCH=${SWIFT_SCRATCH:-.build}
 ID=000000000077
@@ -33,27 +36,29 @@ if ! swift build -c release --scratch-path "$SCRATCH" --product CRFBenchmark >"$
     exit 1
 fi
 
-# The peer writes the shared input (probs.f32, [21, 375, 500]) and its marginals.
-peer=$(OMP_NUM_THREADS=1 "$VENV/bin/python" - "$IMAGE" "$MASK" "$WORK" "$RUNS" <<'PY'
+# The peer: `prepare` writes the shared input (probs.f32, [21, H, W]) and the peer's
+# marginals; `time N` prints the median seconds of N runs after a warm-up.
+cat >"$WORK/peer.py" <<'PY'
 import sys, time
 import numpy as np
 from PIL import Image
 import pydensecrf.densecrf as dcrf
-image_path, mask_path, work, runs = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4])
+mode, image_path, mask_path, work = sys.argv[1:5]
 img = np.ascontiguousarray(np.array(Image.open(image_path).convert('RGB')))
 H, W, _ = img.shape
 L = 21
-mask = np.array(Image.open(mask_path))
-coarse = np.array(Image.fromarray(mask).resize((84, 64), Image.NEAREST))
-labels = np.where(coarse > 0, 1 + coarse % 20, 0)
-rng = np.random.default_rng(0)
-logits = rng.normal(size=(L, 64, 84)).astype(np.float32) * 1.5
-for l in range(L):
-    logits[l][labels == l] += 3.0
-up = np.stack([np.array(Image.fromarray(logits[l]).resize((W, H), Image.BILINEAR)) for l in range(L)])
-p = np.exp(up - up.max(0))
-p = (p / p.sum(0)).astype(np.float32)
-p.tofile(work + '/probs.f32')
+if mode == 'prepare':
+    mask = np.array(Image.open(mask_path))
+    coarse = np.array(Image.fromarray(mask).resize((84, 64), Image.NEAREST))
+    labels = np.where(coarse > 0, 1 + coarse % 20, 0)
+    rng = np.random.default_rng(0)
+    logits = rng.normal(size=(L, 64, 84)).astype(np.float32) * 1.5
+    for l in range(L):
+        logits[l][labels == l] += 3.0
+    up = np.stack([np.array(Image.fromarray(logits[l]).resize((W, H), Image.BILINEAR)) for l in range(L)])
+    p = np.exp(up - up.max(0))
+    (p / p.sum(0)).astype(np.float32).tofile(work + '/probs.f32')
+p = np.fromfile(work + '/probs.f32', dtype=np.float32).reshape(L, H, W)
 
 def run():
     d = dcrf.DenseCRF2D(W, H, L)
@@ -62,42 +67,69 @@ def run():
     d.addPairwiseBilateral(sxy=80, srgb=13, rgbim=img, compat=10)
     return np.array(d.inference(10), dtype=np.float32)
 
-run()                                   # warm-up
-times = []
-for _ in range(runs):
-    t0 = time.perf_counter()
-    q = run()
-    times.append(time.perf_counter() - t0)
-q.reshape(L, H, W).tofile(work + '/peer.f32')
-print(f"peer_seconds {np.median(times):.4f}")
-print(f"size {W}x{H}")
+if mode == 'prepare':
+    run().reshape(L, H, W).tofile(work + '/peer.f32')
+    print(f"{W}x{H}")
+else:
+    run()
+    times = []
+    for _ in range(int(sys.argv[5])):
+        t0 = time.perf_counter()
+        run()
+        times.append(time.perf_counter() - t0)
+    print(f"{np.median(times):.6f}")
 PY
-)
-ours=$(DIVSEG_SHARED=$SHARED DIVSEG_CRF_IMAGE=$IMAGE DIVSEG_CRF_PROBS=$WORK/probs.f32 DIVSEG_CRF_OUT=$WORK/ours.f32 \
-    "$SCRATCH/release/CRFBenchmark" --format json --iterations "$RUNS" --warmup-iterations 2 2>/dev/null)
+peer() {     # prepare | time N
+    local mode=$1
+    shift
+    OMP_NUM_THREADS=1 "$VENV/bin/python" "$WORK/peer.py" "$mode" "$IMAGE" "$MASK" "$WORK" "$@"
+}
+ours() {     # [FILE]: also write our marginals there
+    DIVSEG_SHARED=$SHARED DIVSEG_CRF_IMAGE=$IMAGE DIVSEG_CRF_PROBS=$WORK/probs.f32 DIVSEG_CRF_OUT=${1:-} \
+        "$SCRATCH/release/CRFBenchmark" --format json --iterations "$RUNS" --warmup-iterations 2 2>/dev/null
+}
 
-"$VENV/bin/python" - "$ours" "$peer" "$WORK" <<'PY'
+SIZE=$(peer prepare)
+ours "$WORK/ours.f32" >/dev/null     # our marginals, for the agreement check
+: >"$WORK/rounds.txt"
+for round in $(seq "$ROUNDS"); do
+    echo "peer $(peer time "$RUNS")" >>"$WORK/rounds.txt"
+    echo "ours $(ours | tr -d '\n')" >>"$WORK/rounds.txt"
+done
+
+"$VENV/bin/python" - "$WORK" "$SIZE" <<'PY'
 import json, os, sys
 import numpy as np
-ours = {b["name"]: b["time"] / 1e9 for b in json.loads(sys.argv[1])["benchmarks"]}
-lines = dict(l.split() for l in sys.argv[2].splitlines())
-peer = float(lines["peer_seconds"])
-W, H = map(int, lines["size"].split("x"))
-full = {k: v for k, v in ours.items() if not k.startswith("crf_setup_")}
-setup = {k: v for k, v in ours.items() if k.startswith("crf_setup_")}
-single = next(v for k, v in full.items() if k.endswith("_1thread"))
-multi_name, multi = next((k, v) for k, v in full.items() if not k.endswith("_1thread"))
-threads = multi_name.rsplit("_", 1)[1].replace("threads", " threads")
-print(f"dense CRF, {W}x{H}, 21 labels, 10 iterations, medians (load average {os.getloadavg()[0]:.1f})")
-print(f"ours  1 thread         {single:.4f} s   ratio ours/peer {single / peer:.2f}x  (target <= 1.00x)")
-print(f"ours  {threads:<16} {multi:.4f} s   ratio ours/peer {multi / peer:.2f}x  (speed-up {single / multi:.2f}x over 1 thread)")
-print(f"peer  pydensecrf2      {peer:.4f} s   (OMP_NUM_THREADS=1)")
-setup_single = next(v for k, v in setup.items() if k.endswith("_1thread"))
-setup_multi = next(v for k, v in setup.items() if not k.endswith("_1thread"))
-print(f"ours, of which setup (lattices, normalisation, conversions): {setup_single:.4f} s 1 thread, "
-      f"{setup_multi:.4f} s {threads}")
-a = np.fromfile(sys.argv[3] + "/ours.f32", dtype=np.float32).reshape(21, H, W)
-b = np.fromfile(sys.argv[3] + "/peer.f32", dtype=np.float32).reshape(21, H, W)
+work, size = sys.argv[1], sys.argv[2]
+W, H = map(int, size.split("x"))
+rounds, peer = [], None
+for line in open(work + "/rounds.txt"):
+    kind, payload = line.split(" ", 1)
+    if kind == "peer":
+        peer = float(payload)
+    else:
+        ours = {b["name"]: b["time"] / 1e9 for b in json.loads(payload)["benchmarks"]}
+        get = lambda setup, single: next(v for k, v in ours.items()
+                                         if k.startswith("crf_setup_") == setup and k.endswith("_1thread") == single)
+        threads = next(k for k in ours if not k.startswith("crf_setup_") and not k.endswith("_1thread")).rsplit("_", 1)[1]
+        rounds.append(dict(peer=peer, single=get(False, True), multi=get(False, False),
+                           setup1=get(True, True), setupN=get(True, False)))
+threads = threads.replace("threads", " threads")
+print(f"dense CRF, {W}x{H}, 21 labels, 10 iterations (load average now {os.getloadavg()[0]:.1f})")
+for i, r in enumerate(rounds, 1):
+    print(f"  round {i}: peer {r['peer']:.4f} s, ours 1 thread {r['single']:.4f} s ({r['single'] / r['peer']:.2f}x), "
+          f"{threads} {r['multi']:.4f} s ({r['multi'] / r['peer']:.2f}x)")
+med = {k: float(np.median([r[k] for r in rounds])) for k in rounds[0]}
+ratio1 = float(np.median([r["single"] / r["peer"] for r in rounds]))
+ratioN = float(np.median([r["multi"] / r["peer"] for r in rounds]))
+print(f"ours  1 thread         {med['single']:.4f} s   ratio ours/peer {ratio1:.2f}x  (target <= 1.00x)")
+print(f"ours  {threads:<16} {med['multi']:.4f} s   ratio ours/peer {ratioN:.2f}x  "
+      f"(speed-up {med['single'] / med['multi']:.2f}x over 1 thread)")
+print(f"peer  pydensecrf2      {med['peer']:.4f} s   (OMP_NUM_THREADS=1)")
+print(f"ours, of which setup (lattices, normalisation, conversions): {med['setup1']:.4f} s 1 thread, "
+      f"{med['setupN']:.4f} s {threads}")
+a = np.fromfile(work + "/ours.f32", dtype=np.float32).reshape(21, H, W)
+b = np.fromfile(work + "/peer.f32", dtype=np.float32).reshape(21, H, W)
 print(f"agreement: max |Q_ours - Q_peer| {np.abs(a - b).max():.1e}, labels equal on "
       f"{100 * (a.argmax(0) == b.argmax(0)).mean():.3f} % of the pixels")
 PY

@@ -63,7 +63,7 @@ let multi = try! DenseCRF(parallel: true)
 let setupSingle = try! DenseCRF(parameters: DenseCRFParameters(iterations: 0), parallel: false)
 let setupMulti = try! DenseCRF(parameters: DenseCRFParameters(iterations: 0), parallel: true)
 
-if let out = environment["DIVSEG_CRF_OUT"] {
+if let out = environment["DIVSEG_CRF_OUT"], !out.isEmpty {
     let marginals = try! single.infer(image: image, probabilities: probabilities)
     let data = marginals.scalars.withUnsafeBufferPointer { Data(buffer: $0) }
     try! data.write(to: URL(fileURLWithPath: out))

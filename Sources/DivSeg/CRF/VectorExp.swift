@@ -1,9 +1,10 @@
 /// exp on eight floats at once. The mean-field update exponentiates every label of every
-/// pixel in every iteration (39 M values for 21 labels at 500×375 × 10 iterations); libm's
-/// scalar `expf` would take about as long as all the filtering, while this vectorises with
-/// plain SIMD (SSE2 is enough). Cephes' `expf` scheme: x = n·ln 2 + r with |r| ≤ ln 2 / 2, a
-/// degree-7 polynomial for e^r, 2^n from the exponent bits. Relative error ≤ 2e-7 (about
-/// 2 ulp); inputs are clamped to [−87.3, 88], where 2^n stays a normal float.
+/// pixel in every iteration (39 M values for 21 labels at 500×375 × 10 iterations); this
+/// vectorises with plain SIMD (SSE2 is enough) instead of a libm `expf` call per value.
+/// Cephes' `expf` scheme: x = n·ln 2 + r with |r| ≤ ln 2 / 2, a degree-7 polynomial for e^r,
+/// 2^n from the exponent bits. Relative error below 1e-7 over [−87, 88] (measured against
+/// Double `exp` on a 0.0007 grid: 8e-8); inputs are clamped to [−87.3, 88], where 2^n stays a
+/// normal float.
 enum VectorExp {
     typealias V = SIMD8<Float>
 
