@@ -126,14 +126,7 @@ public struct CAMTrainer: Sendable, Codable, Equatable {
             for (ci, name) in classes.enumerated() where sample.tags.contains(name) { y[i * c + ci] = 1 }
             progress?(.features(done: i + 1, total: n))
         }
-        var scale = [Float](repeating: 1, count: k)
-        for j in 0..<k {
-            var sum: Double = 0
-            for i in 0..<n { sum += Double(x[i * k + j]) * Double(x[i * k + j]) }
-            let rms = (sum / Double(n)).squareRoot()
-            if rms > 0 && rms.isFinite { scale[j] = Float(1 / rms) }
-        }
-        for i in 0..<n { for j in 0..<k { x[i * k + j] *= scale[j] } }
+        let scale = LogisticRegression.scaleToUnitRMS(&x, rows: n, features: k)
         let positives = (0..<c).map { ci in (0..<n).filter { y[$0 * c + ci] == 1 }.count }
 
         // 2. Logistic regressions, Adam.

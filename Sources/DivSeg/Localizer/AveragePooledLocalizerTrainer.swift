@@ -94,14 +94,7 @@ public struct AveragePooledLocalizerTrainer: Sendable {
                 for j in 0..<k { x[i * k + j] = pooled[path]![j] }
                 y[i] = present ? 1 : 0
             }
-            var scale = [Float](repeating: 1, count: k)
-            for j in 0..<k {
-                var sum: Double = 0
-                for i in 0..<rows.count { sum += Double(x[i * k + j]) * Double(x[i * k + j]) }
-                let rms = (sum / Double(rows.count)).squareRoot()
-                if rms > 0 && rms.isFinite { scale[j] = Float(1 / rms) }
-            }
-            for i in 0..<rows.count { for j in 0..<k { x[i * k + j] *= scale[j] } }
+            let scale = LogisticRegression.scaleToUnitRMS(&x, rows: rows.count, features: k)
             var fit = regression
             fit.seed = rng.next()
             let model: LogisticRegression.Model

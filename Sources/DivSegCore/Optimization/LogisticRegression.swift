@@ -122,6 +122,22 @@ public struct LogisticRegression: Sendable, Equatable, Codable {
         return Model(weights: w, bias: b, features: k, outputs: c, epochLosses: epochLosses)
     }
 
+    /// Multiplies each column of `x` (`[rows, features]`) by 1 / its RMS over the rows, so
+    /// that inputs whose raw scales differ by orders of magnitude (VGG channels) are of order
+    /// 1; a column that is zero everywhere keeps scale 1. Returns the scales.
+    public static func scaleToUnitRMS(_ x: inout [Float], rows n: Int, features k: Int) -> [Float] {
+        precondition(x.count == n * k && n > 0, "shapes do not fit")
+        var scale = [Float](repeating: 1, count: k)
+        for j in 0..<k {
+            var sum: Double = 0
+            for i in 0..<n { sum += Double(x[i * k + j]) * Double(x[i * k + j]) }
+            let rms = (sum / Double(n)).squareRoot()
+            if rms > 0 && rms.isFinite { scale[j] = Float(1 / rms) }
+        }
+        for i in 0..<n { for j in 0..<k { x[i * k + j] *= scale[j] } }
+        return scale
+    }
+
     /// Z [rows, c] = X [rows, k] · Wᵀ + b.
     static func forward(_ x: [Float], rows: Int, weights: [Float], bias: [Float], outputs c: Int, features k: Int,
                         into z: inout [Float]) {

@@ -49,4 +49,16 @@ struct LogisticRegressionTests {
             _ = try LogisticRegression(epochs: 3).fit(x: x, y: y, rows: 100, features: 8, outputs: 2)
         }
     }
+
+    @Test("columns are scaled to unit RMS; an all-zero column keeps scale 1")
+    func unitRMS() {
+        var x: [Float] = [3, 0, 100,
+                          4, 0, -100]
+        let scale = LogisticRegression.scaleToUnitRMS(&x, rows: 2, features: 3)
+        #expect(abs(scale[0] - 1 / (12.5 as Float).squareRoot()) < 1e-6 && scale[1] == 1 && abs(scale[2] - 0.01) < 1e-7)
+        for j in 0..<3 where j != 1 {
+            let rms = ((x[j] * x[j] + x[3 + j] * x[3 + j]) / 2).squareRoot()
+            #expect(abs(rms - 1) < 1e-5)
+        }
+    }
 }
