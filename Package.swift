@@ -19,9 +19,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
     ],
     targets: [
-        // System libraries (Debian: libopenblas-dev, libhdf5-dev, libpng-dev, libjpeg62-turbo-dev).
-        .systemLibrary(name: "CBLAS", path: "Sources/CBLAS", pkgConfig: "openblas",
-                       providers: [.apt(["libopenblas-dev"])]),
+        // System libraries (Debian: libhdf5-dev, libpng-dev, libjpeg62-turbo-dev).
         .systemLibrary(name: "CHDF5", path: "Sources/CHDF5", pkgConfig: "hdf5",
                        providers: [.apt(["libhdf5-dev"])]),
         .systemLibrary(name: "CPNG", path: "Sources/CPNG", pkgConfig: "libpng",
@@ -35,7 +33,11 @@ let package = Package(
         .target(name: "CDivSegShims", dependencies: ["CHDF5", "CPNG", "CJPEG"],
                 cSettings: [.unsafeFlags(["-O2"])]),
 
-        .target(name: "DivSegCore", dependencies: ["CBLAS", "CMalloc"]),
+        // OpenBLAS (Debian: libopenblas0), loaded at run time with a kernel chosen from the
+        // CPU's features rather than linked: see Sources/CDivSegBLAS/include/CDivSegBLAS.h.
+        .target(name: "CDivSegBLAS", linkerSettings: [.linkedLibrary("dl")]),
+
+        .target(name: "DivSegCore", dependencies: ["CDivSegBLAS", "CMalloc"]),
         .target(name: "DivSegIO", dependencies: [
             "DivSegCore", "CDivSegShims", "CHDF5",
             .product(name: "Crypto", package: "swift-crypto"),

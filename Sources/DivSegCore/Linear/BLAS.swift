@@ -1,9 +1,16 @@
-import CBLAS
+import CDivSegBLAS
 
-/// Thin, typed entry points to the CBLAS routines the numerics use (OpenBLAS underneath).
+/// Thin, typed entry points to the BLAS routines the numerics use (OpenBLAS underneath,
+/// loaded on first use with a kernel chosen from the CPU's features: see ``BLASRuntime``).
 ///
 /// All matrices are row-major. OpenBLAS runs its own thread pool for large products, so
 /// callers do not wrap GEMMs in `Parallel`.
+///
+/// ```swift
+/// var c = [Float](repeating: 0, count: 4)
+/// BLAS.gemm(m: 2, n: 2, k: 2, a: [1, 2, 3, 4], lda: 2, b: [1, 0, 0, 1], ldb: 2, c: &c, ldc: 2)
+/// // c == [1, 2, 3, 4]
+/// ```
 public enum BLAS {
     /// C = alpha · op(A) · op(B) + beta · C, with op(X) = X or Xᵀ.
     ///
@@ -17,11 +24,8 @@ public enum BLAS {
                             beta: Float = 0,
                             c: UnsafeMutablePointer<Float>, ldc: Int) {
         guard m > 0, n > 0 else { return }
-        cblas_sgemm(CblasRowMajor,
-                    transposeA ? CblasTrans : CblasNoTrans,
-                    transposeB ? CblasTrans : CblasNoTrans,
-                    Int32(m), Int32(n), Int32(k), alpha,
-                    a, Int32(lda), b, Int32(ldb), beta, c, Int32(ldc))
+        ds_sgemm(transposeA ? 1 : 0, transposeB ? 1 : 0, Int32(m), Int32(n), Int32(k), alpha,
+                 a, Int32(lda), b, Int32(ldb), beta, c, Int32(ldc))
     }
 
     /// y = alpha · op(A) · x + beta · y for a row-major `rows × columns` matrix A, with
@@ -31,8 +35,7 @@ public enum BLAS {
                             a: UnsafePointer<Float>, lda: Int, x: UnsafePointer<Float>,
                             beta: Float = 0, y: UnsafeMutablePointer<Float>) {
         guard rows > 0, columns > 0 else { return }
-        cblas_sgemv(CblasRowMajor, transpose ? CblasTrans : CblasNoTrans, Int32(rows), Int32(columns),
-                    alpha, a, Int32(lda), x, 1, beta, y, 1)
+        ds_sgemv(transpose ? 1 : 0, Int32(rows), Int32(columns), alpha, a, Int32(lda), x, beta, y)
     }
 
     /// Matrix product of two row-major 2-D tensors: `[m, k] · [k, n] → [m, n]`.
@@ -58,9 +61,9 @@ public enum BLAS {
 
     /// Number of threads OpenBLAS uses for one product.
     public static var threadCount: Int {
-        get { Int(openblas_get_num_threads()) }
+        get { Int(ds_blas_thread_count()) }
     }
 
     /// Sets the number of threads OpenBLAS uses (process-wide setting of the library).
-    public static func setThreadCount(_ n: Int) { openblas_set_num_threads(Int32(max(1, n))) }
+    public static func setThreadCount(_ n: Int) { ds_blas_set_thread_count(Int32(max(1, n))) }
 }

@@ -6,7 +6,7 @@
 /// // Sample stores are large and tolerate ~3 significant digits: halve them.
 /// try file.writeFloats("features", values, shape: [n, 4224], storage: .float16)
 /// ```
-public enum HDF5Storage: Sendable {
+public enum HDF5Storage: String, Sendable, CaseIterable {
     /// IEEE binary32 (little endian), exactly the values given.
     case float32
     /// IEEE binary16 (little endian): half the bytes, about 3 significant decimal digits,

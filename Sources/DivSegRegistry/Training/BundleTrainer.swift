@@ -27,7 +27,7 @@ public struct BundleTrainer: Sendable {
     public var camTrainer = AveragePooledLocalizerTrainer()
     /// Storage of the weights in the bundle (float16 halves the size; scores change < 1e-3).
     public var storage: HDF5Storage = .float16
-    public static let toolVersion = "divseg 0.1.0"
+    public static let toolVersion = DivSegVersion.tool
 
     public init() {}
 

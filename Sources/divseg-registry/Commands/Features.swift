@@ -1,7 +1,10 @@
 import ArgumentParser
 import DivSeg
 import DivSegCore
+import DivSegIO
 import Foundation
+
+extension HDF5Storage: @retroactive ExpressibleByArgument {}
 
 extension DivSegRegistry {
     /// `divseg-registry features IMAGE… --out PATH`: hypercolumn files for images.
@@ -10,7 +13,9 @@ extension DivSegRegistry {
             abstract: "Compute VGG-16 hypercolumn features (4224×64×84) and the global descriptor of images.",
             discussion: """
                 Each image is resized to 256×336 (bilinear) and written as an HDF5 file with the
-                float32 datasets 'hypercolumn' (4224×64×84, channel-major) and 'global'.
+                datasets 'hypercolumn' (4224×64×84, channel-major) and 'global', in float16 \
+                (45 MB per image; about 3 significant digits) or, with --storage float32, exactly \
+                (90 MB).
                 With one image, --out is the output file; with several, a directory that receives
                 <image name>.h5 per image.
                 """)
@@ -21,6 +26,9 @@ extension DivSegRegistry {
         @Option(name: .shortAndLong, help: "Output .h5 file (one image) or directory (several).")
         var out: String
 
+        @Option(help: "Element type on disk: \(HDF5Storage.allCases.map(\.rawValue).joined(separator: " or ")).")
+        var storage: HDF5Storage = .float16
+
         @OptionGroup var backbone: BackboneOptions
 
         mutating func validate() throws {
@@ -29,7 +37,7 @@ extension DivSegRegistry {
 
         func run() throws {
             let extractor = try HypercolumnExtractor(weightsAt: backbone.resolvedWeightsPath())
-            let writer = FeatureFileWriter(extractor: extractor)
+            let writer = FeatureFileWriter(extractor: extractor, storage: storage)
             let targets = try FeatureFileWriter.outputPaths(for: images, out: out)
             var progress = ProgressReporter(total: images.count, label: "features")
             var failures: [String] = []

@@ -6,12 +6,13 @@ import Testing
 struct FeaturesCommandTests {
     let reference = CLIRunner.sharedRoot + "/testdata/vgg16-reference"
 
-    @Test("one image → one file whose hypercolumns match the reference vectors")
+    @Test("one image → one file whose hypercolumns match the reference vectors (float32 storage)")
     func singleImage() throws {
         let dir = try CLIRunner.temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: dir) }
         let out = dir.appendingPathComponent("f.h5").path
-        let result = try CLIRunner.run(["features", "\(reference)/000000000061_256x336.png", "--out", out])
+        let result = try CLIRunner.run(["features", "\(reference)/000000000061_256x336.png", "--out", out,
+                                        "--storage", "float32"])
         #expect(result.status == 0, "\(result.stderr)")
         #expect(result.stderr.isEmpty, "progress must stay off when stderr is not a terminal: \(result.stderr)")
 
@@ -35,6 +36,29 @@ struct FeaturesCommandTests {
             }
         }
         #expect(worst <= 1e-3, "worst relative disagreement \(worst)")
+    }
+
+    @Test("the default float16 file holds the float32 values rounded to float16, in half the bytes")
+    func float16ByDefault() throws {
+        let dir = try CLIRunner.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let image = "\(reference)/000000000025_256x336.png"
+        let half = dir.appendingPathComponent("half.h5").path, full = dir.appendingPathComponent("full.h5").path
+        for (out, extra) in [(half, [String]()), (full, ["--storage", "float32"])] {
+            let result = try CLIRunner.run(["features", image, "--out", out] + extra)
+            #expect(result.status == 0, "\(result.stderr)")
+        }
+        let size = { (path: String) in try FileManager.default.attributesOfItem(atPath: path)[.size] as! Int }
+        #expect(try size(half) * 10 < try size(full) * 6, "float16 must take about half the bytes")
+        let a = try HDF5File.open(half), b = try HDF5File.open(full)
+        defer { a.close(); b.close() }
+        for dataset in ["hypercolumn", "global"] {
+            let (h, f) = (try a.readFloats(dataset), try b.readFloats(dataset))
+            #expect(h.shape == f.shape)
+            // Each value must be exactly the float16 nearest to the float32 one (same computation).
+            let mismatches = zip(h.values, f.values).filter { $0 != Float(Float16($1)) }.count
+            #expect(mismatches == 0, "\(dataset): \(mismatches) values are not the float16 rounding")
+        }
     }
 
     @Test("several images → a directory of <name>.h5; a corrupt image fails alone, named")
