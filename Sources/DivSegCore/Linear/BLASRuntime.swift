@@ -39,6 +39,12 @@ public struct BLASRuntime: Sendable, Equatable {
     /// Why the library could not be loaded, with the fix; nil when it works.
     public var loadError: String?
 
+    public init(cpu: CPUInfo, requestedCore: String, source: Source, coreName: String, configuration: String,
+                library: String, loadError: String?) {
+        self.cpu = cpu; self.requestedCore = requestedCore; self.source = source; self.coreName = coreName
+        self.configuration = configuration; self.library = library; self.loadError = loadError
+    }
+
     /// Loads the library if that has not happened yet, and describes it.
     public static var current: BLASRuntime {
         let info = ds_blas_runtime_info()!.pointee
