@@ -1,28 +1,62 @@
 #!/usr/bin/env bash
-# Times our 13-layer VGG-16 forward pass and hypercolumn assembly at 256×336 and, in the same
-# run, the ONNX Runtime peer (../shared/bench/ort_vgg16.py), then prints the ratio.
-#   Benchmarks/compare-backbone.sh [--iterations N]
-# Needs: python3 with onnx onnxruntime h5py numpy pillow (pip install …) for the peer.
+# Times our 13-layer VGG-16 forward pass, the hypercolumn assembly and `features` end to end
+# (6 COCO images in one process, file written) under one or more BLAS kernel settings, and in
+# the same run the ONNX Runtime peer (../shared/bench/ort_vgg16.py); prints ratios to the peer.
+#   Benchmarks/compare-backbone.sh [ITERATIONS] [SETTING…]
+# A SETTING is `auto` (OPENBLAS_CORETYPE unset: divseg picks the kernel from the CPU's
+# features, as on a user's machine), `env` (the environment as it is), or a kernel name to
+# force (`Prescott` reproduces OpenBLAS 0.3.21's fallback on CPUs it does not know).
+# Default settings: env auto. Needs: python3 with onnx onnxruntime h5py numpy pillow.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 SHARED=${DIVSEG_SHARED:-../shared}
 ITER=${1:-20}
+shift || true
+SETTINGS=("$@")
+[ ${#SETTINGS[@]} -gt 0 ] || SETTINGS=(env auto)
 IMAGE=$SHARED/testdata/vgg16-reference/000000000025_256x336.png
-
+COCO=$SHARED/data/coco-mini/images
+FEATURE_IMAGES=("$COCO"/000000000009.jpg "$COCO"/000000000025.jpg "$COCO"/000000000030.jpg
+                "$COCO"/000000000034.jpg "$COCO"/000000000036.jpg "$COCO"/000000000042.jpg)
 swift build -c release --product BackboneBenchmark >/dev/null
-ours=$(DIVSEG_SHARED=$SHARED .build/release/BackboneBenchmark --format json --iterations "$ITER" --warmup-iterations 3)
-peer=$(python3 "$SHARED/bench/ort_vgg16.py" --threads 2 --runs "$ITER" "$IMAGE")
-python3 - "$ours" "$peer" <<'PY'
+swift build -c release --product divseg-registry >/dev/null
+B=.build/release/divseg-registry
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+
+echo "date      $(date -u '+%Y-%m-%d %H:%M UTC')   load average $(cut -d' ' -f1-3 /proc/loadavg)"
+echo "cpu       $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ //')  (nproc $(nproc))"
+"$B" doctor | sed -n 3p   # the CPU features divseg sees
+peer=$(python3 "$SHARED/bench/ort_vgg16.py" --threads 2 --runs "$ITER" "$IMAGE" | awk '/^ort_seconds_per_image/ {print $2}')
+printf 'peer      ONNX Runtime %s conv13 %.4f s\n' "$(python3 -c 'import onnxruntime; print(onnxruntime.__version__)')" "$peer"
+
+for setting in "${SETTINGS[@]}"; do
+    case $setting in
+        env) run=(env) ;;
+        auto) run=(env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE) ;;
+        *) run=(env OPENBLAS_CORETYPE="$setting") ;;
+    esac
+    kernel=$("${run[@]}" "$B" doctor --json | python3 -c 'import json,sys; b=json.load(sys.stdin)["blas"]; print(b["kernel"], "(" + b["source"] + ")")')
+    ours=$("${run[@]}" DIVSEG_SHARED="$SHARED" .build/release/BackboneBenchmark --format json --iterations "$ITER" --warmup-iterations 3)
+    times=()
+    for storage in float16 float32; do
+        start=$(date +%s.%N)
+        "${run[@]}" "$B" features "${FEATURE_IMAGES[@]}" --out "$tmp/$storage" --storage "$storage" 2>/dev/null
+        times+=("$(python3 -c "print(($(date +%s.%N) - $start) / ${#FEATURE_IMAGES[@]})")")
+    done
+    python3 - "$setting" "$kernel" "$ours" "$peer" "${times[@]}" <<'PY'
 import json, sys
-ours = {b["name"]: b["time"] / 1e9 for b in json.loads(sys.argv[1])["benchmarks"]}
-peer = float([l for l in sys.argv[2].splitlines() if l.startswith("ort_seconds_per_image")][0].split()[1])
+setting, kernel, ours, peer, f16, f32 = sys.argv[1], sys.argv[2], sys.argv[3], float(sys.argv[4]), float(sys.argv[5]), float(sys.argv[6])
+ours = {b["name"]: b["time"] / 1e9 for b in json.loads(ours)["benchmarks"]}
 conv, asm, e2e = ours["vgg16_conv13_256x336"], ours["hypercolumn_assembly"], ours["features_end_to_end_256x336"]
 gflop = 52.6
-print(f"ours  conv13 median  {conv:.4f} s  ({gflop / conv:.0f} GFLOP/s effective)")
-print(f"ours  assembly       {asm:.4f} s  (+{100 * asm / conv:.1f} % of the forward pass)")
-print(f"ours  end to end     {e2e:.4f} s  (preprocess + forward + assembly + global)")
-print(f"peer  ORT conv13     {peer:.4f} s  ({gflop / peer:.0f} GFLOP/s)")
-print(f"ratio ours/ORT       {conv / peer:.2f}x  (target <= 1.00x)")
+print(f"\n[{setting}] kernel {kernel}")
+print(f"  conv13 median        {conv:.4f} s  ({gflop / conv:.0f} GFLOP/s effective)   ratio to ORT {conv / peer:.2f}x (target <= 1.00x)")
+print(f"  assembly             {asm:.4f} s  (+{100 * asm / conv:.1f} % of the forward pass)")
+print(f"  features in memory   {e2e:.4f} s  (preprocess + forward + assembly + global)")
+print(f"  features command     {f16:.3f} s/img float16, {f32:.3f} s/img float32 (6 JPEGs, one process, files written)"
+      f"   ratio to ORT conv13 {f16 / peer:.2f}x / {f32 / peer:.2f}x (target <= 1.3x)")
 if "segment_640x480_end_to_end" in ours:
-    print(f"segment 640x480 e2e  {ours['segment_640x480_end_to_end']:.4f} s  (decode, features, 23-class segmenter, upsample, PNG; target <= 0.6 s)")
+    print(f"  segment 640x480 e2e  {ours['segment_640x480_end_to_end']:.4f} s  (target <= 0.6 s)")
 PY
+done

@@ -78,6 +78,12 @@ ds_h5_status ds_h5_dataset_info(int64_t file, const char *name, int *rank, uint6
 
 /// Reads a numeric dataset converted to native float, C order. `count` must equal the
 /// dataset's element count.
+/// IEEE binary32 <-> binary16 arrays (round to nearest, ties to even), with F16C when the CPU
+/// has it. `ds_f32_to_f16_array_portable` is the scalar reference the fast path is tested against.
+void ds_f32_to_f16_array(const float *in, uint16_t *out, uint64_t n);
+void ds_f16_to_f32_array(const uint16_t *in, float *out, uint64_t n);
+void ds_f32_to_f16_array_portable(const float *in, uint16_t *out, uint64_t n);
+
 ds_h5_status ds_h5_read_floats(int64_t file, const char *name, float *out, uint64_t count,
                                char *msg, size_t msg_cap);
 
