@@ -37,7 +37,10 @@ let package = Package(
         // CPU's features rather than linked: see Sources/CDivSegBLAS/include/CDivSegBLAS.h.
         .target(name: "CDivSegBLAS", linkerSettings: [.linkedLibrary("dl")]),
 
-        .target(name: "DivSegCore", dependencies: ["CDivSegBLAS", "CMalloc"]),
+        // oneDNN (Debian: libdnnl-dev) for the convolution stack: it dispatches on CPU features.
+        .target(name: "CDivSegDNNL", linkerSettings: [.linkedLibrary("dnnl")]),
+
+        .target(name: "DivSegCore", dependencies: ["CDivSegBLAS", "CDivSegDNNL", "CMalloc"]),
         .target(name: "DivSegIO", dependencies: [
             "DivSegCore", "CDivSegShims", "CHDF5",
             .product(name: "Crypto", package: "swift-crypto"),

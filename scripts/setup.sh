@@ -3,7 +3,7 @@
 # binaries. Safe to run again: installs only what is missing.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-packages=(libopenblas-dev libhdf5-dev libpng-dev libjpeg62-turbo-dev pkg-config)
+packages=(libopenblas-dev libdnnl-dev libhdf5-dev libpng-dev libjpeg62-turbo-dev pkg-config)
 missing=()
 for p in "${packages[@]}"; do
   dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")

@@ -28,19 +28,29 @@ public struct VGG16: Sendable {
     public let layers: [Conv3x3]
     /// fc6/fc7 when the file has them (`fc1`/`fc2` in Keras), else nil.
     public let head: FullyConnectedHead?
+    /// The engine that runs ``convolutionMaps(_:)``.
+    public let engine: ConvolutionEngine
+    private let stack: ConvolutionStack?
 
     /// Assembles the network from already-built layers (13 convolutions).
-    public init(layers: [Conv3x3], head: FullyConnectedHead? = nil) {
+    public init(layers: [Conv3x3], head: FullyConnectedHead? = nil, engine: ConvolutionEngine = .default) {
         precondition(layers.count == 13, "VGG-16 has 13 convolution layers, got \(layers.count)")
         self.layers = layers
         self.head = head
+        // Pooling follows the last layer of each block, so it comes before the next one.
+        let stack = engine == .oneDNN
+            ? try? ConvolutionStack(layers: layers, poolBefore: Set(VGG16.poolAfter.map { $0 + 1 }.filter { $0 < 13 }))
+            : nil
+        self.stack = stack
+        self.engine = stack == nil ? .builtin : .oneDNN
     }
 
     /// Loads Keras VGG-16 weights (the "notop" file or the full model with fc1/fc2).
     /// `inputSize` only tunes the choice of convolution algorithm per layer; any input size
     /// gives correct results.
     public init(contentsOf path: String,
-                inputSize: (height: Int, width: Int) = (FeatureGrid.inputHeight, FeatureGrid.inputWidth)) throws {
+                inputSize: (height: Int, width: Int) = (FeatureGrid.inputHeight, FeatureGrid.inputWidth),
+                engine: ConvolutionEngine = .default) throws {
         let keras = try KerasWeights(contentsOf: path)
         var layers: [Conv3x3] = []
         var inChannels = 3
@@ -72,7 +82,7 @@ public struct VGG16: Sendable {
                 throw BackboneError.incompatible(path: path, detail: error.detail)
             }
         }
-        self.init(layers: layers, head: head)
+        self.init(layers: layers, head: head, engine: engine)
     }
 
     /// Converts an RGB image to the network's input: `[3, H, W]`, B, G, R planes, 0–255
@@ -97,6 +107,8 @@ public struct VGG16: Sendable {
     /// The 13 post-ReLU convolution outputs for a preprocessed `[3, H, W]` input, each at its
     /// own resolution (H, H/2, H/4, H/8, H/16 per block).
     public func convolutionMaps(_ input: Tensor) -> [Tensor] {
+        // A oneDNN failure mid-run (memory) falls back to the built-in layers: same maps, slower.
+        if let stack, let maps = try? stack.forward(input) { return maps }
         var maps: [Tensor] = []
         maps.reserveCapacity(13)
         var x = input

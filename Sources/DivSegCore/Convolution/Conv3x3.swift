@@ -19,6 +19,8 @@ public struct Conv3x3: Sendable {
     public let bias: [Float]
     /// Kernel as `[out, in·9]`, taps in (in, ky, kx) order: the im2col matrix.
     let kernelMatrix: [Float]
+    /// The kernel in `[out, in, 3, 3]` order (PyTorch/ONNX "OIHW").
+    public var kernelOIHW: [Float] { kernelMatrix }
     /// How the convolution is computed; every algorithm gives the same result up to float
     /// rounding, they differ in speed.
     public enum Algorithm: Sendable, Equatable {

@@ -1,4 +1,5 @@
 import ArgumentParser
+import DivSeg
 import DivSegCore
 import Foundation
 
@@ -21,6 +22,7 @@ extension DivSegRegistry {
             let warnings = [blas.loadError, blas.performanceWarning].compactMap { $0 }
             let notes = warnings.isEmpty ? [blas.upgradeNote].compactMap { $0 } : []
             let threads = blas.loadError == nil ? BLAS.threadCount : 0
+            let convolution = Self.convolutionImplementation()
             if json {
                 struct Report: Encodable {
                     struct CPU: Encodable { var vendor, brand: String; var family, model: Int; var features: [String] }
@@ -29,9 +31,11 @@ extension DivSegRegistry {
                         var threads: Int
                         var error: String?
                     }
+                    struct Convolution: Encodable { var engine, implementation: String }
                     var version: String
                     var cpu: CPU
                     var blas: Library
+                    var convolution: Convolution
                     var warnings, notes: [String]
                 }
                 let cpu = blas.cpu
@@ -42,6 +46,7 @@ extension DivSegRegistry {
                     blas: .init(library: blas.library, kernel: blas.coreName, requested: blas.requestedCore,
                                 source: blas.source.rawValue, configuration: blas.configuration, threads: threads,
                                 error: blas.loadError),
+                    convolution: .init(engine: convolution.engine.rawValue, implementation: convolution.implementation),
                     warnings: warnings, notes: notes)
                 let encoder = JSONEncoder()
                 encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
@@ -55,10 +60,24 @@ extension DivSegRegistry {
                     print("blas      \(blas.library): kernel \(blas.coreName) (\(blas.source.rawValue)), \(threads) threads")
                     print("          \(blas.configuration)")
                 }
+                print("conv      \(convolution.engine.rawValue)\(convolution.implementation.isEmpty ? "" : ": " + convolution.implementation)")
                 for note in notes { print("note: \(note)") }
                 for warning in warnings { printError("warning: \(warning)") }
             }
             if blas.loadError != nil { throw ExitCode(1) }
+        }
+
+        /// The backbone's convolution engine, and the kernels oneDNN picks on this CPU for a
+        /// representative VGG-16 layer (64 → 64 channels on a 64×84 map).
+        static func convolutionImplementation() -> (engine: ConvolutionEngine, implementation: String) {
+            let engine = ConvolutionEngine.default
+            guard engine == .oneDNN else { return (engine, "Winograd F(2×2) and im2col over BLAS") }
+            let layer = Conv3x3(kernelOIHW: [Float](repeating: 0, count: 64 * 64 * 9), bias: [Float](repeating: 0, count: 64),
+                                inChannels: 64, outChannels: 64)
+            guard let stack = try? ConvolutionStack(layers: [layer], poolBefore: []) else {
+                return (.builtin, "oneDNN unavailable: Winograd F(2×2) and im2col over BLAS")
+            }
+            return (engine, stack.implementation(height: 64, width: 84))
         }
     }
 }

@@ -21,10 +21,16 @@ func worstDisagreement(_ got: [Float], _ expected: [Float]) -> (index: Int, got:
 @Suite("Hypercolumns against the reference implementation", .serialized)
 struct HypercolumnExtractorTests {
     static let extractor = Result { try HypercolumnExtractor(weightsAt: SharedData.weights) }
+    static let extractors = Dictionary(uniqueKeysWithValues: ConvolutionEngine.allCases.map { engine in
+        (engine, Result { try HypercolumnExtractor(backbone: VGG16(contentsOf: SharedData.weights, engine: engine)) })
+    })
 
-    @Test("layer means, hypercolumn means and sampled vectors match", arguments: SharedData.referenceIDs)
-    func matchesReference(id: String) throws {
-        let extractor = try Self.extractor.get()
+    @Test("layer means, hypercolumn means and sampled vectors match, with either convolution engine",
+          arguments: ConvolutionEngine.allCases, SharedData.referenceIDs)
+    func matchesReference(engine: ConvolutionEngine, id: String) throws {
+        let extractor = try Self.extractors[engine]!.get()
+        // The engine asked for is the one that runs (no silent fallback).
+        #expect(extractor.backbone.engine == engine)
         let image = try ImageDecoder.decodeRGB(contentsOf: "\(SharedData.referenceDir)/\(id)_256x336.png")
         #expect(image.width == 336 && image.height == 256)
         let reference = try HDF5File.open("\(SharedData.referenceDir)/\(id)_256x336.h5")
