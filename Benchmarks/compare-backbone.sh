@@ -6,7 +6,9 @@
 # A SETTING is `auto` (OPENBLAS_CORETYPE unset: divseg picks the kernel from the CPU's
 # features, as on a user's machine), `env` (the environment as it is), or a kernel name to
 # force (`Prescott` reproduces OpenBLAS 0.3.21's fallback on CPUs it does not know).
-# Default settings: env auto. Needs: python3 with onnx onnxruntime h5py numpy pillow.
+# Default settings: env auto. Each setting runs both convolution engines (oneDNN, the default,
+# and the built-in Winograd one); ENGINES="onednn" limits that.
+# Needs: python3 with onnx onnxruntime h5py numpy pillow.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 SHARED=${DIVSEG_SHARED:-../shared}
@@ -31,10 +33,11 @@ peer=$(python3 "$SHARED/bench/ort_vgg16.py" --threads 2 --runs "$ITER" "$IMAGE" 
 printf 'peer      ONNX Runtime %s conv13 %.4f s\n' "$(python3 -c 'import onnxruntime; print(onnxruntime.__version__)')" "$peer"
 
 for setting in "${SETTINGS[@]}"; do
+  for engine in ${ENGINES:-onednn builtin}; do
     case $setting in
-        env) run=(env) ;;
-        auto) run=(env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE) ;;
-        *) run=(env OPENBLAS_CORETYPE="$setting") ;;
+        env) run=(env DIVSEG_CONVOLUTION=$engine) ;;
+        auto) run=(env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE DIVSEG_CONVOLUTION=$engine) ;;
+        *) run=(env OPENBLAS_CORETYPE="$setting" DIVSEG_CONVOLUTION=$engine) ;;
     esac
     kernel=$("${run[@]}" "$B" doctor --json | python3 -c 'import json,sys; b=json.load(sys.stdin)["blas"]; print(b["kernel"], "(" + b["source"] + ")")')
     ours=$("${run[@]}" DIVSEG_SHARED="$SHARED" .build/release/BackboneBenchmark --format json --iterations "$ITER" --warmup-iterations 3)
@@ -44,7 +47,7 @@ for setting in "${SETTINGS[@]}"; do
         "${run[@]}" "$B" features "${FEATURE_IMAGES[@]}" --out "$tmp/$storage" --storage "$storage" 2>/dev/null
         times+=("$(python3 -c "print(($(date +%s.%N) - $start) / ${#FEATURE_IMAGES[@]})")")
     done
-    python3 - "$setting" "$kernel" "$ours" "$peer" "${times[@]}" <<'PY'
+    python3 - "$setting, $engine" "$kernel" "$ours" "$peer" "${times[@]}" <<'PY'
 import json, sys
 setting, kernel, ours, peer, f16, f32 = sys.argv[1], sys.argv[2], sys.argv[3], float(sys.argv[4]), float(sys.argv[5]), float(sys.argv[6])
 ours = {b["name"]: b["time"] / 1e9 for b in json.loads(ours)["benchmarks"]}
@@ -59,4 +62,5 @@ print(f"  features command     {f16:.3f} s/img float16, {f32:.3f} s/img float32 
 if "segment_640x480_end_to_end" in ours:
     print(f"  segment 640x480 e2e  {ours['segment_640x480_end_to_end']:.4f} s  (target <= 0.6 s)")
 PY
+  done
 done
