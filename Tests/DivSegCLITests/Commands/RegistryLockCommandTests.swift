@@ -1,3 +1,4 @@
+import DivSegTestSupport
 import Foundation
 import Testing
 
@@ -41,7 +42,7 @@ struct RegistryLockCommandTests {
         patient.executableURL = CLIRunner.executable
         patient.arguments = ["remove", "giraffe", "--no-retrain", "--lock-timeout", "120", "--registry", registry]
         var env = ProcessInfo.processInfo.environment
-        env["DIVSEG_WEIGHTS"] = CLIRunner.sharedRoot + "/models/vgg16_imagenet_notop.h5"
+        env["DIVSEG_WEIGHTS"] = SharedData.weights
         patient.environment = env
         patient.standardOutput = FileHandle.nullDevice
         patient.standardError = FileHandle.nullDevice
@@ -68,7 +69,7 @@ struct RegistryLockCommandTests {
             process.executableURL = CLIRunner.executable
             process.arguments = ["add", bundles.path(name), "--registry", registry, "--cache", F.cache, "--points", "5"]
             var env = ProcessInfo.processInfo.environment
-            env["DIVSEG_WEIGHTS"] = CLIRunner.sharedRoot + "/models/vgg16_imagenet_notop.h5"
+            env["DIVSEG_WEIGHTS"] = SharedData.weights
             process.environment = env
             let log = dir.path + "/\(name).log"
             FileManager.default.createFile(atPath: log, contents: nil)
