@@ -75,10 +75,12 @@ let package = Package(
         .executableTarget(name: "AddClass", dependencies: ["DivSegRegistry", "DivSeg", "DivSegIO"],
                           path: "Examples/AddClass"),
 
+        // Test-only helpers every test target shares: where the shared data is, running child processes.
+        .target(name: "DivSegTestSupport", path: "Tests/DivSegTestSupport"),
         .testTarget(name: "DivSegCoreTests", dependencies: ["DivSegCore"]),
-        .testTarget(name: "DivSegIOTests", dependencies: ["DivSegIO", "DivSegCore"]),
-        .testTarget(name: "DivSegTests", dependencies: ["DivSeg", "DivSegIO", "DivSegCore"]),
-        .testTarget(name: "DivSegRegistryTests", dependencies: ["DivSegRegistry", "DivSeg", "DivSegIO", "DivSegCore"]),
-        .testTarget(name: "DivSegCLITests", dependencies: ["divseg-registry", "DivSegIO"]),
+        .testTarget(name: "DivSegIOTests", dependencies: ["DivSegIO", "DivSegCore", "DivSegTestSupport"]),
+        .testTarget(name: "DivSegTests", dependencies: ["DivSeg", "DivSegIO", "DivSegCore", "DivSegTestSupport"]),
+        .testTarget(name: "DivSegRegistryTests", dependencies: ["DivSegRegistry", "DivSeg", "DivSegIO", "DivSegCore", "DivSegTestSupport"]),
+        .testTarget(name: "DivSegCLITests", dependencies: ["divseg-registry", "DivSegIO", "DivSegTestSupport"]),
     ]
 )

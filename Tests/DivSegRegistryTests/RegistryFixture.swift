@@ -1,6 +1,7 @@
 import DivSeg
 import DivSegIO
 import DivSegRegistry
+import DivSegTestSupport
 import Foundation
 
 /// Real class bundles for the registry tests: giraffe, elephant and person localizers (8
@@ -8,13 +9,7 @@ import Foundation
 /// COCO tags, with features in a feature cache that persists between runs (validated on
 /// every hit, so a changed backbone is recomputed, not reused).
 enum RegistryFixture {
-    static let sharedRoot: String = {
-        if let env = ProcessInfo.processInfo.environment["DIVSEG_SHARED"] { return env }
-        let repo = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
-            .deletingLastPathComponent().deletingLastPathComponent()
-        return repo.deletingLastPathComponent().appendingPathComponent("shared").path
-    }()
-    static var weights: String { sharedRoot + "/models/vgg16_imagenet_notop.h5" }
+    static var weights: String { SharedData.weights }
 
     /// The images and their real tags (coco-mini tags.csv).
     static let rows = [("000000000025", "giraffe"), ("000000000072", "giraffe"), ("000000000136", "giraffe;person"),
@@ -48,7 +43,7 @@ enum RegistryFixture {
     static let bundles: Result<Bundles, any Error> = Result {
         let root = FileManager.default.temporaryDirectory.appendingPathComponent("divseg-registry-fixture-\(UUID())").path
         try FileManager.default.createDirectory(atPath: root, withIntermediateDirectories: true)
-        let images = sharedRoot + "/data/coco-mini/images/"
+        let images = SharedData.cocoMiniImages + "/"
         let csv = "path,tags\n" + rows.map { "\(images)\($0.0).jpg,\($0.1)" }.joined(separator: "\n") + "\n"
         let csvPath = root + "/tags.csv"
         try csv.write(toFile: csvPath, atomically: true, encoding: .utf8)

@@ -1,3 +1,4 @@
+import DivSegTestSupport
 import Foundation
 import Testing
 
@@ -19,7 +20,7 @@ struct ExperimentCommandTests {
         }
         let before = try [RegistryCLIFixture.snapshot(main), RegistryCLIFixture.snapshot(small)]
         let arguments = ["experiment", "--registry", main, "--compare-registry", "small=" + small,
-                         "--dataset", "coco:" + CLIRunner.sharedRoot + "/data/coco-mini", "--eval-split", "val",
+                         "--dataset", "coco:" + SharedData.cocoMini, "--eval-split", "val",
                          "--train-split", "train", "--quick", "--limit", "2", "--out", out, "--cache", RegistryCLIFixture.cache]
 
         let first = try CLIRunner.run(arguments)
@@ -77,7 +78,7 @@ struct ExperimentCommandTests {
 
     @Test("experiment refuses a --compare-registry without NAME=DIR and unknown tables")
     func badArguments() throws {
-        let dataset = "coco:" + CLIRunner.sharedRoot + "/data/coco-mini"
+        let dataset = "coco:" + SharedData.cocoMini
         let noName = try CLIRunner.run(["experiment", "--dataset", dataset, "--compare-registry", "/tmp/x"])
         #expect(noName.status != 0)
         #expect(noName.stderr.contains("NAME=DIR"))

@@ -1,10 +1,11 @@
 import DivSegIO
+import DivSegTestSupport
 import Foundation
 import Testing
 
 @Suite("divseg-registry features")
 struct FeaturesCommandTests {
-    let reference = CLIRunner.sharedRoot + "/testdata/vgg16-reference"
+    let reference = SharedData.referenceDir
 
     @Test("one image → one file whose hypercolumns match the reference vectors (float32 storage)")
     func singleImage() throws {
@@ -67,10 +68,10 @@ struct FeaturesCommandTests {
         let dir = try CLIRunner.temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: dir) }
         let bad = dir.appendingPathComponent("broken.jpg")
-        let jpeg = try Data(contentsOf: URL(fileURLWithPath: CLIRunner.sharedRoot + "/data/coco-mini/images/000000000139.jpg"))
+        let jpeg = try Data(contentsOf: URL(fileURLWithPath: SharedData.cocoMiniImage("000000000139")))
         try jpeg.prefix(jpeg.count / 2).write(to: bad)
         let out = dir.appendingPathComponent("features").path
-        let result = try CLIRunner.run(["features", CLIRunner.sharedRoot + "/data/coco-mini/images/000000000139.jpg",
+        let result = try CLIRunner.run(["features", SharedData.cocoMiniImage("000000000139"),
                                         bad.path, "\(reference)/000000000025_256x336.png", "--out", out])
         #expect(result.status == 2, "partial failure exits 2; stderr: \(result.stderr)")
         #expect(result.stderr.contains(bad.path))

@@ -1,4 +1,5 @@
 import DivSegIO
+import DivSegTestSupport
 import Foundation
 import Testing
 
@@ -10,7 +11,7 @@ struct PipelineCommandTests {
     func endToEnd() throws {
         let dir = try CLIRunner.temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: dir) }
-        let images = CLIRunner.sharedRoot + "/data/coco-mini/images/"
+        let images = SharedData.cocoMiniImages + "/"
         // 2 giraffe images and 5 without giraffes, with their real COCO tags (tags.csv).
         let rows = [("000000000025", "giraffe"), ("000000000072", "giraffe"), ("000000000154", "zebra"),
                     ("000000000009", "bowl;broccoli;orange"), ("000000000030", "potted plant;vase"),
@@ -57,7 +58,7 @@ struct PipelineCommandTests {
 
         let evaluate = try CLIRunner.run(["evaluate", "--registry", registry, "--dataset", "tags:" + csvPath, "--json"])
         #expect(evaluate.status != 0, "a tags CSV has no masks: evaluation must refuse it")
-        let coco = try CLIRunner.run(["evaluate", "--registry", registry, "--dataset", "coco:" + CLIRunner.sharedRoot + "/data/coco-mini",
+        let coco = try CLIRunner.run(["evaluate", "--registry", registry, "--dataset", "coco:" + SharedData.cocoMini,
                                       "--split", "train", "--limit", "2", "--json"] + ["--cached"] + cache)
         #expect(coco.status == 0, "\(coco.stderr)")
         let report = try JSONSerialization.jsonObject(with: Data(coco.stdout.utf8)) as! [String: Any]

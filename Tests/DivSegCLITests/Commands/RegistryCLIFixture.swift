@@ -1,4 +1,5 @@
 import DivSegIO
+import DivSegTestSupport
 import Foundation
 import Testing
 
@@ -21,7 +22,7 @@ enum RegistryCLIFixture {
 
     static let bundles: Result<Bundles, any Error> = Result {
         let dir = try CLIRunner.temporaryDirectory()
-        let images = CLIRunner.sharedRoot + "/data/coco-mini/images/"
+        let images = SharedData.cocoMiniImages + "/"
         let csv = "path,tags\n" + rows.map { "\(images)\($0.0).jpg,\($0.1)" }.joined(separator: "\n") + "\n"
         try csv.write(toFile: dir.path + "/tags.csv", atomically: true, encoding: .utf8)
         for name in ["giraffe", "elephant", "person"] {

@@ -1,4 +1,5 @@
 import DivSegIO
+import DivSegTestSupport
 import Foundation
 import Testing
 
@@ -35,7 +36,7 @@ struct RegistryCommandTests {
         // Without retraining, the segmenter is stale and every user of it says so.
         let noRetrain = try F.run(["add", bundles.path("elephant"), "--no-retrain"], registry: registry)
         #expect(noRetrain.status == 0 && noRetrain.stdout.contains("stale"), "\(noRetrain.stdout)\(noRetrain.stderr)")
-        let segment = try CLIRunner.run(["segment", CLIRunner.sharedRoot + "/data/coco-mini/images/000000000025.jpg",
+        let segment = try CLIRunner.run(["segment", SharedData.cocoMiniImage("000000000025"),
                                          "--registry", registry, "--out", dir.path + "/seg"])
         #expect(segment.status != 0 && segment.stderr.contains("retrain"))
         let stale = try F.run(["verify"], registry: registry)
@@ -123,7 +124,7 @@ struct RegistryCommandTests {
         #expect(try F.run(["add", bundles.path("giraffe"), "--no-retrain"], registry: registry).status == 0)
         let before = try F.snapshot(registry)
         let executable = CLIRunner.executable.path
-        let weights = CLIRunner.sharedRoot + "/models/vgg16_imagenet_notop.h5"
+        let weights = SharedData.weights
 
         // Root ignores permission bits, so the folder is made read-only for real: a read-only
         // bind mount in a private mount namespace; failing that (no privileges), an

@@ -1,4 +1,5 @@
 import DivSegIO
+import DivSegTestSupport
 import Foundation
 import Testing
 
@@ -48,10 +49,7 @@ struct RegistryCrashTests {
         let process = Process()
         process.executableURL = CLIRunner.executable
         process.arguments = arguments
-        var env = ProcessInfo.processInfo.environment
-        env["DIVSEG_WEIGHTS"] = CLIRunner.sharedRoot + "/models/vgg16_imagenet_notop.h5"
-        for (k, v) in environment { env[k] = v }
-        process.environment = env
+        process.environment = CLIRunner.environment(environment)
         process.standardOutput = FileHandle.nullDevice
         process.standardError = FileHandle.nullDevice
         try process.run()

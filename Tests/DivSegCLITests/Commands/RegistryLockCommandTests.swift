@@ -1,5 +1,10 @@
+import DivSegTestSupport
 import Foundation
 import Testing
+
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// The registry lock between processes: a change waits for another one, or gives up after
 /// --lock-timeout with a clear message; two concurrent changes both happen, one after the other.
@@ -7,7 +12,7 @@ import Testing
 struct RegistryLockCommandTests {
     typealias F = RegistryCLIFixture
 
-    @Test("a change waits for the lock holder, or gives up after --lock-timeout with a clear message")
+    @Test("a change waits for the lock holder, or gives up after --lock-timeout naming the holder")
     func waitOrTimeOut() throws {
         let bundles = try F.bundles.get()
         let dir = try CLIRunner.temporaryDirectory()
@@ -16,40 +21,35 @@ struct RegistryLockCommandTests {
         #expect(try F.run(["add", bundles.path("giraffe"), "--no-retrain"], registry: registry).status == 0)
         let before = try F.snapshot(registry)
 
-        // Another process holds the lock until the test creates the file `release`
-        // (flock(1) takes the same flock(2) lock as divseg-registry).
-        let release = dir.path + "/release"
-        let holder = Process()
-        holder.executableURL = URL(fileURLWithPath: "/usr/bin/flock")
-        holder.arguments = [registry + "/.lock", "sh", "-c", "while [ ! -e '\(release)' ]; do sleep 0.05; done"]
-        try holder.run()
-        defer {
-            FileManager.default.createFile(atPath: release, contents: nil)
-            holder.waitUntilExit()
-        }
-        usleep(300_000)
-        let start = Date()
+        // The test process itself is the other command: it takes the same flock(2) lock as
+        // divseg-registry, so it holds the lock once `FlockHolder` is made, with no waiting.
+        let lockFile = registry + "/.lock"
+        let holder = try FlockHolder(lockFile, note: "pid \(getpid()), lock test holder")
+        defer { holder.release() }
+
         let impatient = try F.run(["remove", "giraffe", "--no-retrain", "--lock-timeout", "0.5"], registry: registry)
         #expect(impatient.status != 0)
         #expect(impatient.stderr.contains("is being changed by another command") && impatient.stderr.contains("--lock-timeout"),
                 "\(impatient.stderr)")
-        #expect(Date().timeIntervalSince(start) >= 0.5)
+        #expect(impatient.stderr.contains("lock test holder"), "the message names the holder: \(impatient.stderr)")
         #expect(try F.snapshot(registry) == before)
 
         // A patient one waits, and goes ahead once the holder is done.
         let patient = Process()
         patient.executableURL = CLIRunner.executable
-        patient.arguments = ["remove", "giraffe", "--no-retrain", "--lock-timeout", "120", "--registry", registry]
-        var env = ProcessInfo.processInfo.environment
-        env["DIVSEG_WEIGHTS"] = CLIRunner.sharedRoot + "/models/vgg16_imagenet_notop.h5"
-        patient.environment = env
+        patient.arguments = ["remove", "giraffe", "--no-retrain", "--lock-timeout", "600", "--registry", registry]
+        patient.environment = CLIRunner.environment()
         patient.standardOutput = FileHandle.nullDevice
         patient.standardError = FileHandle.nullDevice
         try patient.run()
-        usleep(1_500_000)
+        // It has reached the lock once it has the lock file open: divseg-registry opens it
+        // right before it starts waiting on it.
+        let reached = OpenFiles.waitUntil({ OpenFiles.count(of: lockFile, pid: patient.processIdentifier) > 0 },
+                                          unless: { !patient.isRunning })
+        #expect(reached, "the patient command opened the lock file")
         #expect(patient.isRunning, "it waits while the lock is held")
         #expect(try F.snapshot(registry) == before)
-        FileManager.default.createFile(atPath: release, contents: nil)
+        holder.release()
         patient.waitUntilExit()
         #expect(patient.terminationStatus == 0)
         #expect(try F.listing(registry).classes.isEmpty)
@@ -67,9 +67,7 @@ struct RegistryLockCommandTests {
             let process = Process()
             process.executableURL = CLIRunner.executable
             process.arguments = ["add", bundles.path(name), "--registry", registry, "--cache", F.cache, "--points", "5"]
-            var env = ProcessInfo.processInfo.environment
-            env["DIVSEG_WEIGHTS"] = CLIRunner.sharedRoot + "/models/vgg16_imagenet_notop.h5"
-            process.environment = env
+            process.environment = CLIRunner.environment()
             let log = dir.path + "/\(name).log"
             FileManager.default.createFile(atPath: log, contents: nil)
             process.standardOutput = FileHandle.nullDevice
@@ -85,4 +83,34 @@ struct RegistryLockCommandTests {
         #expect(listing.classes.keys.sorted() == ["elephant", "giraffe"] && listing.segmenter == "current")
         #expect(try F.run(["verify"], registry: registry).status == 0)
     }
+}
+
+/// An exclusive `flock(2)` on a file, taken the way divseg-registry takes its registry lock,
+/// with a note naming the holder written into the file (what a waiting command reports).
+final class FlockHolder: @unchecked Sendable {
+    private var descriptor: Int32
+
+    init(_ path: String, note: String) throws {
+        // Close-on-exec: a child started meanwhile by a parallel test must not inherit, and
+        // so keep, the lock.
+        descriptor = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o644)
+        guard descriptor >= 0 else { throw POSIXError(POSIXErrorCode(rawValue: errno) ?? .EIO) }
+        guard flock(descriptor, LOCK_EX | LOCK_NB) == 0 else {
+            let code = errno
+            close(descriptor)
+            throw POSIXError(POSIXErrorCode(rawValue: code) ?? .EIO)
+        }
+        _ = ftruncate(descriptor, 0)
+        _ = note.withCString { pwrite(descriptor, $0, strlen($0), 0) }
+    }
+
+    /// Lets go (idempotent).
+    func release() {
+        guard descriptor >= 0 else { return }
+        _ = flock(descriptor, LOCK_UN)
+        close(descriptor)
+        descriptor = -1
+    }
+
+    deinit { release() }
 }

@@ -1,4 +1,5 @@
 import DivSegIO
+import DivSegTestSupport
 import Foundation
 import Testing
 
@@ -6,10 +7,7 @@ import Testing
 struct FileDigestTests {
     @Test("SHA-256 of the real weights file matches the published digest")
     func weights() throws {
-        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-            .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-        let shared = ProcessInfo.processInfo.environment["DIVSEG_SHARED"] ?? root.appendingPathComponent("shared").path
-        let digest = try FileDigest.sha256(ofFileAt: shared + "/models/vgg16_imagenet_notop.h5")
+        let digest = try FileDigest.sha256(ofFileAt: SharedData.weights)
         #expect(digest == "6d4e168420f0c8083f534674e63ed1d2600b9ad8eaaefe9ccbb16f528f4dbd1a")
     }
 

@@ -110,22 +110,34 @@ struct HDF5ConcurrencyTests {
     func closeWhileReading() throws {
         let file = try HDF5File.open(HDF5Fixtures.weightsPath)
         let results = Results()
+        // The close waits for a first read, so it lands inside the reading loop, which only
+        // ends when it sees the handle closed: the overlap is certain, whatever the speed.
+        let reading = DispatchSemaphore(value: 0)
         Self.onThreads(2) { thread in
             if thread == 0 {
-                for _ in 0..<50 {
+                var reads = 0
+                while true {
                     do {
                         _ = try file.readFloats("block1_conv1/block1_conv1/kernel:0")
+                        reads += 1
+                        if reads == 1 { reading.signal() }
                     } catch HDF5Error.closed {
+                        results.record("closed after reads", Double(reads))
+                        if reads == 0 { reading.signal() }
                         return
                     } catch {
                         results.fail(error)
+                        if reads == 0 { reading.signal() }
+                        return
                     }
                 }
             } else {
-                usleep(2000)
+                reading.wait()
                 file.close()
             }
         }
-        #expect(results.snapshot.errors.isEmpty)
+        let (sums, errors) = results.snapshot
+        #expect(errors.isEmpty)
+        #expect((sums["closed after reads"] ?? 0) >= 1, "the reader read, then saw the handle closed")
     }
 }

@@ -1,26 +1,15 @@
+import DivSegTestSupport
 import Foundation
 
-/// Locations of the read-only shared data (`../shared` beside the checkout, as in CI) and
-/// small helpers the HDF5 tests share.
+/// Paths into the read-only shared data and small helpers the HDF5 tests share.
 enum HDF5Fixtures {
-    /// `DIVSEG_SHARED` overrides; otherwise the `shared` directory beside the checkout.
-    static let sharedDirectory: String = {
-        if let override = ProcessInfo.processInfo.environment["DIVSEG_SHARED"], !override.isEmpty {
-            return override
-        }
-        // This file is <checkout>/Tests/DivSegIOTests/HDF5/HDF5Fixtures.swift.
-        var url = URL(fileURLWithPath: #filePath)
-        for _ in 0..<4 { url.deleteLastPathComponent() }
-        return url.deletingLastPathComponent().appendingPathComponent("shared").path
-    }()
-
-    static var weightsPath: String { sharedDirectory + "/models/vgg16_imagenet_notop.h5" }
+    static var weightsPath: String { SharedData.weights }
 
     static func referencePath(_ image: String = "000000000025") -> String {
-        sharedDirectory + "/testdata/vgg16-reference/\(image)_256x336.h5"
+        SharedData.referenceDir + "/\(image)_256x336.h5"
     }
 
-    static var pngPath: String { sharedDirectory + "/testdata/vgg16-reference/000000000025_256x336.png" }
+    static var pngPath: String { SharedData.referenceDir + "/000000000025_256x336.png" }
 
     /// The 13 convolutional layers of VGG-16, in network order.
     static let convLayers = [

@@ -9,7 +9,7 @@ struct ImageJPEGDecodeTests {
     /// Every COCO image decodes, with plausible sizes, quickly. Totals measured with Pillow:
     /// `sizes = [Image.open(p).size for p in sorted(glob("images/*.jpg"))]` → 514 files,
     /// Σ width 296 248, Σ height 248 951, sides 213...640.
-    @Test("all 514 coco-mini JPEGs decode with Pillow's sizes, a few ms each")
+    @Test("all 514 coco-mini JPEGs decode with Pillow's sizes")
     func allCocoImages() throws {
         let paths = try S.files(in: S.cocoImages, suffix: ".jpg")
         #expect(paths.count == 514)
@@ -39,10 +39,9 @@ struct ImageJPEGDecodeTests {
         // Pillow, same sampling: 17 images look gray (2 stored as grayscale JPEGs, 15 as
         // YCbCr black-and-white photos).
         #expect(grayCount == 17)
-        // libjpeg-turbo needs ~3 ms for 640×480 here; the bound leaves room for a loaded
-        // 2-core machine running other tests in parallel.
+        // Reported, not asserted: a time limit would test the machine and its load, not the
+        // decoder (libjpeg-turbo needs ~3 ms for 640×480 on an idle core).
         let perImage = decodeTime / paths.count
-        #expect(perImage < .milliseconds(40), "mean decode time \(perImage)")
         print("coco-mini: \(paths.count) JPEGs, \(pixels / 1_000_000) MP, decode mean \(perImage)")
     }
 

@@ -1,16 +1,16 @@
 import DivSegIO
+import DivSegTestSupport
 import Foundation
 import Testing
 
-/// Shared paths, fixtures and helpers of the image I/O tests. The data under
-/// /work/shared is read-only and is only ever read; files are written to temporary
+/// Shared paths, fixtures and helpers of the image I/O tests. The shared data
+/// (``SharedData``) is read-only and is only ever read; files are written to temporary
 /// directories.
 enum ImageTestSupport {
-    static let shared = "/work/shared"
-    static let cocoImages = shared + "/data/coco-mini/images"
-    static let cocoMasks = shared + "/data/coco-mini/masks"
-    static let vocMasks = shared + "/data/voc2012/SegmentationClass"
-    static let vggReference = shared + "/testdata/vgg16-reference"
+    static var cocoImages: String { SharedData.cocoMiniImages }
+    static var cocoMasks: String { SharedData.cocoMiniMasks }
+    static var vocMasks: String { SharedData.voc2012Masks }
+    static var vggReference: String { SharedData.referenceDir }
 
     /// Sorted full paths of the files in `directory` ending in `suffix`.
     static func files(in directory: String, suffix: String) throws -> [String] {

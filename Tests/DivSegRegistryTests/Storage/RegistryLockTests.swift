@@ -1,4 +1,5 @@
 import DivSegRegistry
+import DivSegTestSupport
 import Foundation
 import Testing
 
@@ -9,41 +10,41 @@ struct RegistryLockTests {
         let dir = try RegistryFixture.temporaryDirectory("lock")
         defer { try? FileManager.default.removeItem(atPath: dir) }
         let holder = try RegistryLock.acquire(registry: dir, timeout: 0, purpose: "test holder")
-        let start = Date()
-        #expect {
-            try RegistryLock.acquire(registry: dir, timeout: 0.3)
-        } throws: { error in
-            guard case RegistryError.locked(let d, let who, let waited) = error else { return false }
-            return d == dir && who?.contains("test holder") == true && who?.contains("pid \(getpid())") == true
-                && waited >= 0.3 && "\(error)".contains("--lock-timeout")
+        for timeout in [0, 0.1] {
+            #expect {
+                try RegistryLock.acquire(registry: dir, timeout: timeout)
+            } throws: { error in
+                guard case RegistryError.locked(let d, let who, let waited) = error else { return false }
+                // `waited` is the lock's own measure of its wait: it gives up no earlier than asked.
+                return d == dir && who?.contains("test holder") == true && who?.contains("pid \(getpid())") == true
+                    && waited >= timeout && "\(error)".contains("--lock-timeout")
+            }
         }
-        #expect(Date().timeIntervalSince(start) >= 0.3)
 
         // Another thread (a real one: lock waits block) waits for it and gets it when the
-        // holder lets go.
-        final class Outcome: @unchecked Sendable {
-            let lock = NSLock()
-            var waited: Double?
-            var error: (any Error)?
-        }
-        let outcome = Outcome()
+        // holder lets go. The order of events, not their timing, is what is checked.
+        let events = EventLog()
         let done = DispatchSemaphore(value: 0)
         Thread.detachNewThread {
-            let begin = Date()
             do {
-                let lock = try RegistryLock.acquire(registry: dir, timeout: 60, purpose: "waiter")
+                let lock = try RegistryLock.acquire(registry: dir, timeout: 600, purpose: "waiter")
+                events.append("waiter got the lock")
                 lock.release()
-                outcome.lock.withLock { outcome.waited = Date().timeIntervalSince(begin) }
             } catch {
-                outcome.lock.withLock { outcome.error = error }
+                events.append("waiter failed: \(error)")
             }
             done.signal()
         }
-        usleep(300_000)
+        // The waiter has reached the lock once a second descriptor of the lock file is open
+        // (ours is the first): RegistryLock opens it right before it starts waiting.
+        let lockFile = dir + "/" + RegistryLock.mutationLockName
+        let reached = OpenFiles.waitUntil({ OpenFiles.count(of: lockFile) >= 2 }, unless: { !events.entries.isEmpty })
+        #expect(reached)
+        events.append("holder releases")
         holder.release()
         done.wait()
-        #expect(outcome.error == nil)
-        #expect((outcome.waited ?? 0) >= 0.2)
+        #expect(events.entries == ["holder releases", "waiter got the lock"])
+        #expect(try String(contentsOfFile: lockFile, encoding: .utf8).contains("waiter"), "the new holder is recorded")
     }
 
     @Test("a registry path that is missing or a file is a clear error")
@@ -62,4 +63,13 @@ struct RegistryLockTests {
             return d == file && reason.contains("file")
         }
     }
+}
+
+/// Events appended from several threads, in the order they happened.
+final class EventLog: @unchecked Sendable {
+    private let lock = NSLock()
+    private var list: [String] = []
+
+    func append(_ event: String) { lock.withLock { list.append(event) } }
+    var entries: [String] { lock.withLock { list } }
 }

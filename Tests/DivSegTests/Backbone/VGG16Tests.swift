@@ -1,6 +1,7 @@
 import DivSeg
 import DivSegCore
 import DivSegIO
+import DivSegTestSupport
 import Foundation
 import Testing
 

@@ -1,6 +1,7 @@
 import DivSeg
 import DivSegCore
 import DivSegIO
+import DivSegTestSupport
 import Foundation
 import Testing
 
@@ -9,7 +10,7 @@ import Testing
 /// scaled into logits with noise, upsampled bilinearly and softmaxed — blurred, blocky object
 /// boundaries, the situation the CRF exists for.
 enum CRFFixture {
-    static var dataRoot: String { SharedData.root + "/data/coco-mini" }
+    static var dataRoot: String { SharedData.cocoMini }
 
     static func image(_ id: String) throws -> Image {
         try ImageDecoder.decodeRGB(contentsOf: "\(dataRoot)/images/\(id).jpg")

@@ -1,11 +1,12 @@
 import DivSeg
 import DivSegIO
+import DivSegTestSupport
 import Foundation
 import Testing
 
 @Suite("Dataset COCO-mini (real data)")
 struct DatasetCOCOTests {
-    static var folder: String { SharedData.root + "/data/coco-mini" }
+    static var folder: String { SharedData.cocoMini }
     static let mini = Result { () throws(DatasetError) in try Dataset.open(spec: "coco:" + folder, split: nil) }
     static let standard = Result { () throws(DatasetError) in
         try Dataset.open(spec: "coco:" + folder + "/annotations/instances.json", split: nil)

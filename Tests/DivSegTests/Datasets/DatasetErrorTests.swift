@@ -1,4 +1,5 @@
 import DivSeg
+import DivSegTestSupport
 import Foundation
 import Testing
 
@@ -45,10 +46,10 @@ struct DatasetErrorTests {
 
     @Test("an unknown split lists the valid ones")
     func unknownSplit() throws {
-        let voc = "voc:" + SharedData.root + "/data/voc2012"
+        let voc = "voc:" + SharedData.voc2012
         #expect(failure(voc, split: "test") == .unknownSplit(split: "test", dataset: voc,
                                                              valid: ["train", "train_aug", "trainval", "val"]))
-        let coco = "coco:" + SharedData.root + "/data/coco-mini"
+        let coco = "coco:" + SharedData.cocoMini
         let error = failure(coco, split: "tset")
         #expect(error == .unknownSplit(split: "tset", dataset: coco,
                                        valid: ["train", "train2017", "trainval", "val", "val2017"]))
@@ -114,7 +115,7 @@ struct DatasetErrorTests {
 
     @Test("more than 254 classes cannot be labelled in 8 bits")
     func tooManyClasses() throws {
-        let voc = try Dataset.open(spec: "voc:" + SharedData.root + "/data/voc2012", split: "val")
+        let voc = try Dataset.open(spec: "voc:" + SharedData.voc2012, split: "val")
         let sample = try #require(voc.sample(id: "2007_000129"))
         #expect(throws: DatasetError.tooManyClasses(count: 300)) {
             try sample.groundTruth(classes: (0..<300).map { "class\($0)" })

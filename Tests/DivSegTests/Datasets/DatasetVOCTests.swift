@@ -1,11 +1,12 @@
 import DivSeg
 import DivSegIO
+import DivSegTestSupport
 import Foundation
 import Testing
 
 @Suite("Dataset VOC 2012 (real ground truth)")
 struct DatasetVOCTests {
-    static var folder: String { SharedData.root + "/data/voc2012" }
+    static var folder: String { SharedData.voc2012 }
     static let val = Result { () throws(DatasetError) in try Dataset.open(spec: "voc:" + folder, split: "val") }
 
     @Test("val has 1449 samples; only 2007_000129 has its JPEG")

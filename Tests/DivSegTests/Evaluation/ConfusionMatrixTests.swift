@@ -148,7 +148,9 @@ struct EvaluationConfusionMatrixTests {
         #expect(throws: DecodingError.self) { try JSONDecoder().decode(ConfusionMatrix.self, from: bad) }
     }
 
-    @Test("a 640×480 pair is counted quickly")
+    /// The time is reported, not asserted (a limit would test the machine and its load);
+    /// the fast counting path is checked cell by cell against a plain count.
+    @Test("a 640×480 pair is counted exactly (and its time reported)")
     func speed() throws {
         var random = EvaluationTestRandom(state: 42)
         let n = 640 * 480
@@ -170,7 +172,13 @@ struct EvaluationConfusionMatrixTests {
         let perPair = elapsed / rounds
         print("ConfusionMatrix.add 640×480: \(perPair)")
         #expect(matrix.countedPixels + matrix.ignoredPixels == Int64(n * (rounds + 1)))
-        // Generous for a debug build; a release build takes well under 1 ms.
-        #expect(perPair < .milliseconds(100))
+        var plain = [Int64](repeating: 0, count: 21 * 21), ignored: Int64 = 0
+        for (t, p) in zip(truth, prediction) {
+            if t == 255 { ignored += 1 } else { plain[Int(t) * 21 + Int(p)] += 1 }
+        }
+        #expect(matrix.ignoredPixels == ignored * Int64(rounds + 1))
+        #expect((0..<21).allSatisfy { g in
+            (0..<21).allSatisfy { p in matrix[groundTruth: g, prediction: p] == plain[g * 21 + p] * Int64(rounds + 1) }
+        })
     }
 }

@@ -1,5 +1,6 @@
 import DivSeg
 import DivSegIO
+import DivSegTestSupport
 import Foundation
 import Testing
 
@@ -10,7 +11,7 @@ struct EvaluationVOCTests {
         "chair", "cow", "diningtable", "dog", "horse", "motorbike", "person", "pottedplant",
         "sheep", "sofa", "train", "tvmonitor",
     ]
-    static var maskPath: String { SharedData.root + "/data/voc2012/SegmentationClass/2007_000129.png" }
+    static var maskPath: String { SharedData.voc2012Masks + "/2007_000129.png" }
 
     @Test("the mask against itself: IoU 100 for present classes, the others absent")
     func againstItself() throws {

@@ -1,6 +1,7 @@
 import DivSeg
 import DivSegCore
 import DivSegIO
+import DivSegTestSupport
 import Testing
 
 /// Agreement rule of the reference README: 1e-3 relative, or 1e-3 absolute below 1.

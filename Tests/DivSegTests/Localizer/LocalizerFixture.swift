@@ -1,13 +1,14 @@
 import DivSeg
 import DivSegCore
 import DivSegIO
+import DivSegTestSupport
 import Foundation
 
 /// Real coco-mini images for the localizer tests: the 8 giraffe images and 8 images without
 /// a giraffe, with features in a feature cache that persists between test runs (the cache
 /// validates its entries, so a changed backbone or rule is recomputed, not reused).
 enum LocalizerFixture {
-    static let dataRoot = SharedData.root + "/data/coco-mini"
+    static let dataRoot = SharedData.cocoMini
 
     struct Images: Sendable {
         let samples: [DatasetSample]

@@ -1,6 +1,7 @@
 import DivSeg
 import DivSegCore
 import DivSegIO
+import DivSegTestSupport
 import Foundation
 
 /// Real features of three coco-mini images (two giraffes, one elephant), computed once per
@@ -30,7 +31,7 @@ enum RealPointsFixture {
 
     static let cases: Result<[ImageCase], any Error> = Result {
         let extractor = try HypercolumnExtractor(weightsAt: SharedData.weights)
-        let dataRoot = SharedData.root + "/data/coco-mini"
+        let dataRoot = SharedData.cocoMini
         return try images.enumerated().map { index, image in
             let picture = try ImageDecoder.decodeRGB(contentsOf: "\(dataRoot)/images/\(image.id).jpg")
             let mask = try ImageDecoder.decodeLabels(contentsOf: "\(dataRoot)/masks/\(image.id).png")

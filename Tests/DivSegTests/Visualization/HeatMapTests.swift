@@ -1,5 +1,6 @@
 import DivSeg
 import DivSegIO
+import DivSegTestSupport
 import Foundation
 import Testing
 
@@ -7,7 +8,7 @@ import Testing
 struct VisualizationHeatMapTests {
     @Test("output has the image's size, on a real COCO image, and is written as PNG")
     func realImageSize() throws {
-        let image = try ImageDecoder.decodeRGB(contentsOf: SharedData.root + "/data/coco-mini/images/000000000025.jpg")
+        let image = try ImageDecoder.decodeRGB(contentsOf: SharedData.cocoMiniImage("000000000025"))
         let scores = (0..<(64 * 84)).map { (i: Int) -> Float in
             let column = Float(i % 84), row = Float(i / 84)
             return column / 84 - row / 64

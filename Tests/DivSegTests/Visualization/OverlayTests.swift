@@ -1,5 +1,6 @@
 import DivSeg
 import DivSegIO
+import DivSegTestSupport
 import Foundation
 import Testing
 
@@ -14,8 +15,8 @@ func visualizationTemporaryDirectory() throws -> String {
 struct VisualizationOverlayTests {
     @Test("a real COCO giraffe: pixels in the mask change, the others do not")
     func cocoGiraffe() throws {
-        let image = try ImageDecoder.decodeRGB(contentsOf: SharedData.root + "/data/coco-mini/images/000000000025.jpg")
-        let coco = try ImageDecoder.decodeLabels(contentsOf: SharedData.root + "/data/coco-mini/masks/000000000025.png")
+        let image = try ImageDecoder.decodeRGB(contentsOf: SharedData.cocoMiniImage("000000000025"))
+        let coco = try ImageDecoder.decodeLabels(contentsOf: SharedData.cocoMiniMasks + "/000000000025.png")
         #expect(coco.width == image.width && coco.height == image.height)
         // COCO category 25 = giraffe → label 1, everything else → background.
         let mask = LabelMap(width: coco.width, height: coco.height, labels: coco.labels.map { $0 == 25 ? 1 : 0 })
