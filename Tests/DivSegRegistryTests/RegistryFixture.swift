@@ -15,6 +15,8 @@ enum RegistryFixture {
         return repo.deletingLastPathComponent().appendingPathComponent("shared").path
     }()
     static var weights: String { sharedRoot + "/models/vgg16_imagenet_notop.h5" }
+    /// The data root of the fixture bundles' corpora (the images' folder: `tags:images`).
+    static var dataRoot: String { sharedRoot + "/data/coco-mini/images" }
 
     /// The images and their real tags (coco-mini tags.csv).
     static let rows = [("000000000025", "giraffe"), ("000000000072", "giraffe"), ("000000000136", "giraffe;person"),
@@ -35,6 +37,7 @@ enum RegistryFixture {
             var retrainer = SegmenterRetrainer(extractor: extractor, cache: cache)
             retrainer.sampler.pointsPerClass = 5
             retrainer.trainer.hiddenUnits = 64
+            retrainer.dataRoots = DataRoots(explicit: [RegistryFixture.dataRoot], environment: [:])
             return retrainer
         }
 

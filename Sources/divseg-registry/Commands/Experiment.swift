@@ -72,6 +72,8 @@ extension DivSegRegistry {
             var retrainer = SegmenterRetrainer(extractor: try HypercolumnExtractor(weightsAt: weights),
                                                cache: try cacheOptions.open(weights: weights))
             retrainer.trainer.epochs = epochs
+            // The evaluation data set is the first place to look for the corpus images.
+            retrainer.dataRoots.explicit = [BundleTrainer.dataRoot(of: dataset)]
             var runner = try ExperimentRunner(localizerSets: [(registryName, registryOptions.directory)] + compareSets(),
                                               retrainer: retrainer, backbone: try BackboneIdentity.vgg16(weightsAt: weights))
             for set in runner.localizerSets {
