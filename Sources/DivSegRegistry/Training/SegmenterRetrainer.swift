@@ -7,7 +7,8 @@ import Foundation
 /// corpora, each registered class tagged in the image contributes k diverse points picked on
 /// its localizer's score map, background contributes k points least similar to all of them,
 /// and one segmenter is trained on the pooled points. With a ``SampleStore``, picks of
-/// earlier retrainings are reused (see ``retrain(_:store:progress:)``). Changing a registry
+/// earlier retrainings are reused (see ``retrain(_:store:progress:)``), and images whose
+/// picks are all stored need no file; the others are found through ``dataRoots``. Changing a registry
 /// folder (lock, commit) is ``RegistryEditor``'s job; this type writes nothing but store
 /// entries.
 ///
@@ -114,6 +115,12 @@ public struct SegmenterRetrainer: Sendable {
     /// then class name, then background. ``SamplingStrategy/dense`` labels are stored per
     /// label under a key of the whole present set (``SampleKey/dense(image:classes:label:context:)``).
     ///
+    /// Keys use each image's SHA-256 as recorded in corpus.csv, so an image whose keys are all
+    /// in the store is never opened. The others are located through ``dataRoots`` and checked
+    /// against the recorded hash before any sampling starts.
+    ///
+    /// - Throws: ``CorpusImageError`` (one error for all missing images, naming the roots
+    ///   searched; a file with another hash), ``RegistryError/empty(_:)``, training errors.
     /// ```swift
     /// let result = try retrainer.retrain(registry, store: SampleStore(registry: registry.directory))
     /// print(result.samples.summary)
