@@ -15,7 +15,7 @@ struct RetrainOptions: ParsableArguments {
     @Option(help: ArgumentHelp("Folder that holds the bundles' corpus images (corpus.csv paths are relative to it); repeatable.",
                                discussion: "Searched before $DIVSEG_DATA_ROOT, the registry's settings.json and the default places ($DIVSEG_SHARED/data/<corpus>, ../shared/data/<corpus>). Only images without sample-store entries are needed."))
     var dataRoot: [String] = []
-    @Flag(help: "Record the (first) --data-root in the registry's settings.json for later commands.") var remember = false
+    @Flag(help: "Once the command succeeded, record the (first) --data-root in the registry's settings.json for later commands.") var remember = false
     @Option(help: "Seconds to wait for another command that is changing the registry.") var lockTimeout: Double = 60
     @Flag(help: "Do not use the registry's sample store (.samples/): re-sample every image.") var noSampleStore = false
 
@@ -39,11 +39,7 @@ struct RetrainOptions: ParsableArguments {
             retrainer.dataRoots = DataRoots(explicit: dataRoot)
             editor.retrainer = retrainer
         }
-        if remember {
-            guard let root = dataRoot.first else { throw ValidationError("--remember records a --data-root; pass one.") }
-            try RegistrySettings.remember(dataRoot: root, registry: registry.directory)
-            printError("note: data root '\(RegistrySettings.absolute(root))' recorded in \(RegistrySettings.path(registry: registry.directory))")
-        }
+        if remember && dataRoot.isEmpty { throw ValidationError("--remember records a --data-root; pass one.") }
         editor.lockTimeout = lockTimeout
         editor.useSampleStore = !noSampleStore
         editor.log = { printError("note: \($0)") }
@@ -51,5 +47,13 @@ struct RetrainOptions: ParsableArguments {
             editor.simulatedCrash = CrashPoint(rawValue: crash)
         }
         return editor
+    }
+
+    /// With `--remember`, records the first `--data-root` in the registry's settings.json —
+    /// called after the command succeeded, so that a root that did not work is not kept.
+    func rememberDataRoot(registry: RegistryOptions) throws {
+        guard remember, let root = dataRoot.first else { return }
+        try RegistrySettings.remember(dataRoot: root, registry: registry.directory)
+        print("data root \(RegistrySettings.absolute(root)) recorded in \(RegistrySettings.path(registry: registry.directory))")
     }
 }

@@ -121,6 +121,7 @@ public struct SegmenterRetrainer: Sendable {
     ///
     /// - Throws: ``CorpusImageError`` (one error for all missing images, naming the roots
     ///   searched; a file with another hash), ``RegistryError/empty(_:)``, training errors.
+    ///
     /// ```swift
     /// let result = try retrainer.retrain(registry, store: SampleStore(registry: registry.directory))
     /// print(result.samples.summary)

@@ -66,7 +66,8 @@ struct RegistryLockCommandTests {
         let processes = try ["giraffe", "elephant"].map { name -> (Process, String) in
             let process = Process()
             process.executableURL = CLIRunner.executable
-            process.arguments = ["add", bundles.path(name), "--registry", registry, "--cache", F.cache, "--points", "5"]
+            process.arguments = ["add", bundles.path(name), "--registry", registry, "--cache", F.cache, "--points", "5",
+                                 "--data-root", F.dataRoot]
             var env = ProcessInfo.processInfo.environment
             env["DIVSEG_WEIGHTS"] = CLIRunner.sharedRoot + "/models/vgg16_imagenet_notop.h5"
             process.environment = env
