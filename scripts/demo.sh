@@ -20,7 +20,7 @@ images=("$COCO"/images/000000153299.jpg    # giraffe (val2017: not trained on)
         "$COCO"/images/000000000139.jpg)   # val2017: people, chairs, a tv, a potted plant
 mkdir -p "$OUT"
 echo "== 1. segment with the default registry (classes/)"
-"$BIN" list --registry classes
+"$BIN" list --registry classes --weights "$WEIGHTS"
 "$BIN" segment "${images[@]}" --registry classes --out "$OUT" --weights "$WEIGHTS"
 "$BIN" localize giraffe "${images[0]}" --registry classes --out "$OUT/000000153299_giraffe_heat.png" --weights "$WEIGHTS"
 
