@@ -27,7 +27,7 @@ if [ "${SKIP_TRAIN:-0}" != 1 ]; then
   echo "train_localizers $(echo "$(stamp) - $t0" | bc)" >> "$OUT/times.txt"
 fi
 t0=$(stamp)
-"$BIN" retrain --registry "$REG" --cache "$CACHE" --sampling "${SAMPLING:-diverse}" --points "${POINTS:-20}" \
+"$BIN" retrain --registry "$REG" --data-root "$SHARED/data/coco-mini" --cache "$CACHE" --sampling "${SAMPLING:-diverse}" --points "${POINTS:-20}" \
   | tee "$OUT/retrain.log"
 echo "retrain $(echo "$(stamp) - $t0" | bc)" >> "$OUT/times.txt"
 t0=$(stamp)

@@ -24,7 +24,7 @@ since() { echo "$(stamp) - $1" | bc; }
 t=$(stamp)
 for c in "${VOC[@]}"; do "$BIN" train "$c" --dataset "$DATA" --split train --out "$REG/$c" > /dev/null; done
 echo "train_20_voc_bundles $(since "$t")" >> "$OUT/times.txt"
-t=$(stamp); "$BIN" retrain --registry "$REG" | tee "$OUT/retrain.log"
+t=$(stamp); "$BIN" retrain --registry "$REG" --data-root "$SHARED/data/coco-mini" | tee "$OUT/retrain.log"
 echo "retrain_voc $(since "$t")" >> "$OUT/times.txt"
 "$BIN" evaluate --registry "$REG" --dataset "$DATA" --split val --cached --save-json "$OUT/before.json" > "$OUT/before.txt"
 
@@ -38,7 +38,7 @@ for c in giraffe elephant; do
   echo "train_$c $(since "$t")" >> "$OUT/times.txt"
 done
 for c in giraffe elephant; do
-  t=$(stamp); "$BIN" add "$OUT/new/$c" --registry "$REG" | tee "$OUT/add-$c.log"
+  t=$(stamp); "$BIN" add "$OUT/new/$c" --registry "$REG" --data-root "$SHARED/data/coco-mini" | tee "$OUT/add-$c.log"
   echo "add_$c $(since "$t")" >> "$OUT/times.txt"
 done
 "$BIN" list --registry "$REG" | tee "$OUT/list-after-add.txt"
@@ -48,7 +48,7 @@ mapfile -t tagged < <(awk -F, -v d="$SHARED/data/coco-mini/images" 'NR>1 && $2 ~
 "$BIN" segment --registry "$REG" --out "$OUT/giraffe-elephant" "${tagged[@]}" > "$OUT/giraffe-elephant.txt"
 
 for c in giraffe elephant; do
-  t=$(stamp); "$BIN" remove "$c" --registry "$REG" | tee "$OUT/remove-$c.log"
+  t=$(stamp); "$BIN" remove "$c" --registry "$REG" --data-root "$SHARED/data/coco-mini" | tee "$OUT/remove-$c.log"
   echo "remove_$c $(since "$t")" >> "$OUT/times.txt"
 done
 "$BIN" segment --registry "$REG" --out "$OUT/pred-after-remove" "${images[@]}" > /dev/null

@@ -49,7 +49,10 @@ do {
     print(report.summary)
 
     // 2. Add it: validated, copied into the registry under its lock, segmenter retrained.
-    let retrainer = SegmenterRetrainer(extractor: extractor, cache: cache)
+    var retrainer = SegmenterRetrainer(extractor: extractor, cache: cache)
+    // The bundle records only paths relative to its corpus folder; this process knows where
+    // that folder is (`--data-root` on the command line).
+    retrainer.dataRoots.explicit = [BundleTrainer.dataRoot(of: dataset, spec: spec)]
     let editor = RegistryEditor(directory: registryPath, backbone: backbone, retrainer: retrainer)
     let change = try editor.add(bundleAt: bundle.directory)
     print(change.summary)

@@ -4,14 +4,18 @@ import DivSegRegistry
 import Foundation
 
 /// Options of the commands that change a registry (`add`, `remove`, `retrain`): how the
-/// segmenter is retrained and how long to wait for another command's lock.
+/// segmenter is retrained, where its corpus images are (`--data-root`, `--remember`) and how
+/// long to wait for another command's lock.
 struct RetrainOptions: ParsableArguments {
     @Option(help: "Points per class per image (k).") var points: Int = 20
     @Option(help: "Sampling: diverse, top, spatial or dense.") var sampling: String = "dense"
     @Option(help: "Segmenter epochs.") var epochs: Int = 2
     @Option(help: "Dense sampling: scaled score a class needs to label a location.") var denseThreshold: Float = 0.2
     @Option(help: "Dense sampling: keep every n-th row and column of the grid.") var denseStride: Int = 4
-    @Option(help: "Folder the bundles' corpus paths are relative to (default: as recorded in each bundle).") var dataRoot: String?
+    @Option(help: ArgumentHelp("Folder that holds the bundles' corpus images (corpus.csv paths are relative to it); repeatable.",
+                               discussion: "Searched before $DIVSEG_DATA_ROOT, the registry's settings.json and the default places ($DIVSEG_SHARED/data/<corpus>, ../shared/data/<corpus>). Only images without sample-store entries are needed."))
+    var dataRoot: [String] = []
+    @Flag(help: "Once the command succeeded, record the (first) --data-root in the registry's settings.json for later commands.") var remember = false
     @Option(help: "Seconds to wait for another command that is changing the registry.") var lockTimeout: Double = 60
     @Flag(help: "Do not use the registry's sample store (.samples/): re-sample every image.") var noSampleStore = false
 
@@ -32,9 +36,10 @@ struct RetrainOptions: ParsableArguments {
             retrainer.sampler.denseThreshold = denseThreshold
             retrainer.sampler.denseStride = denseStride
             retrainer.trainer.epochs = epochs
-            retrainer.dataRoot = dataRoot
+            retrainer.dataRoots = DataRoots(explicit: dataRoot)
             editor.retrainer = retrainer
         }
+        if remember && dataRoot.isEmpty { throw ValidationError("--remember records a --data-root; pass one.") }
         editor.lockTimeout = lockTimeout
         editor.useSampleStore = !noSampleStore
         editor.log = { printError("note: \($0)") }
@@ -42,5 +47,13 @@ struct RetrainOptions: ParsableArguments {
             editor.simulatedCrash = CrashPoint(rawValue: crash)
         }
         return editor
+    }
+
+    /// With `--remember`, records the first `--data-root` in the registry's settings.json —
+    /// called after the command succeeded, so that a root that did not work is not kept.
+    func rememberDataRoot(registry: RegistryOptions) throws {
+        guard remember, let root = dataRoot.first else { return }
+        try RegistrySettings.remember(dataRoot: root, registry: registry.directory)
+        print("data root \(RegistrySettings.absolute(root)) recorded in \(RegistrySettings.path(registry: registry.directory))")
     }
 }

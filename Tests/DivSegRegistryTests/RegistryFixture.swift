@@ -10,6 +10,8 @@ import Foundation
 /// every hit, so a changed backbone is recomputed, not reused).
 enum RegistryFixture {
     static var weights: String { SharedData.weights }
+    /// The data root of the fixture bundles' corpora (the images' folder: `tags:images`).
+    static var dataRoot: String { SharedData.cocoMiniImages }
 
     /// The images and their real tags (coco-mini tags.csv).
     static let rows = [("000000000025", "giraffe"), ("000000000072", "giraffe"), ("000000000136", "giraffe;person"),
@@ -30,6 +32,7 @@ enum RegistryFixture {
             var retrainer = SegmenterRetrainer(extractor: extractor, cache: cache)
             retrainer.sampler.pointsPerClass = 5
             retrainer.trainer.hiddenUnits = 64
+            retrainer.dataRoots = DataRoots(explicit: [RegistryFixture.dataRoot], environment: [:])
             return retrainer
         }
 

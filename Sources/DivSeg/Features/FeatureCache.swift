@@ -83,7 +83,7 @@ public struct FeatureCache: Sendable {
                     + "writable directory (it is created if missing)."
             case .unreadableImage(let path, let reason):
                 return "The image '\(path)' cannot be read for the feature cache: \(reason). Check "
-                    + "that it exists and is a PNG or JPEG file."
+                    + "the path and permissions; images must be PNG or JPEG files."
             case .writeFailed(let path, let imagePath, let reason):
                 return "Storing the features of '\(imagePath)' in the cache file '\(path)' failed: "
                     + "\(reason). Check free space and permissions of the cache directory."
@@ -232,7 +232,9 @@ public struct FeatureCache: Sendable {
         do {
             return try FileDigest.sha256(ofFileAt: imagePath)
         } catch {
-            throw .unreadableImage(path: imagePath, reason: "\(error)")
+            // Only what is wrong: the digest error's own text repeats the path and the advice.
+            let reason = FileManager.default.fileExists(atPath: imagePath) ? "it cannot be opened for reading" : "there is no such file"
+            throw .unreadableImage(path: imagePath, reason: reason)
         }
     }
 

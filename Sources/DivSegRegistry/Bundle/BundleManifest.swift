@@ -59,12 +59,19 @@ public struct BundleManifest: Codable, Sendable, Equatable {
     }
 
     /// How the localizer was trained, for provenance and for judging the bundle's quality.
+    ///
+    /// It records no machine path: `corpus` is a ``CorpusIdentity`` (`coco:coco-mini`) and
+    /// the images are found through ``DataRoots``. Manifests written by earlier builds also
+    /// have `dataRoot` (the training machine's absolute folder) and a `corpus` with a path;
+    /// they still load — `dataRoot` is ignored and only the folder name of `corpus` is used —
+    /// so schema version 1 is kept: everything this build reads has been in version-1
+    /// manifests from the start. (Builds from before the change require `dataRoot` and report
+    /// newer manifests as missing it; there are none outside this repository's history.)
     public struct TrainingRecord: Codable, Sendable, Equatable {
-        /// Dataset spec the images came from (e.g. "coco:/data/coco-mini").
+        /// The corpus the images came from, `kind:folder-name` (e.g. "coco:coco-mini"); see
+        /// ``corpusIdentity``. Older manifests hold the dataset spec with its path.
         public var corpus: String
         public var split: String?
-        /// Folder that `corpus.csv` paths are relative to.
-        public var dataRoot: String
         public var positives: Int
         public var negatives: Int
         public var epochs: Int
@@ -76,15 +83,18 @@ public struct BundleManifest: Codable, Sendable, Equatable {
         public var heldOutImages: Int
         public var heldOutAccuracy: Double?
         public var heldOutAUC: Double?
-        public init(corpus: String, split: String?, dataRoot: String, positives: Int, negatives: Int,
+        public init(corpus: String, split: String?, positives: Int, negatives: Int,
                     epochs: Int, optimizer: String, learningRate: Float, seed: UInt64, seconds: Double,
                     finalLoss: Float, heldOutImages: Int, heldOutAccuracy: Double?, heldOutAUC: Double?) {
-            self.corpus = corpus; self.split = split; self.dataRoot = dataRoot
+            self.corpus = corpus; self.split = split
             self.positives = positives; self.negatives = negatives; self.epochs = epochs
             self.optimizer = optimizer; self.learningRate = learningRate; self.seed = seed
             self.seconds = seconds; self.finalLoss = finalLoss; self.heldOutImages = heldOutImages
             self.heldOutAccuracy = heldOutAccuracy; self.heldOutAUC = heldOutAUC
         }
+
+        /// The corpus's portable identity (also for `corpus` values of older manifests).
+        public var corpusIdentity: CorpusIdentity { CorpusIdentity(recorded: corpus) }
     }
 
     public init(name: String, displayName: String, aliases: [String], preferredLabel: Int?, color: [Int],

@@ -202,13 +202,13 @@ public struct Registry: Sendable {
     public func summaries() -> [ClassSummary] {
         var rows = bundles.map { bundle in
             ClassSummary(name: bundle.name, label: labels[bundle.name], directory: bundle.directory,
-                         source: bundle.manifest.training.corpus, positives: bundle.manifest.training.positives,
+                         source: bundle.manifest.training.corpusIdentity.description, positives: bundle.manifest.training.positives,
                          created: bundle.manifest.created, status: .ok)
         }
         for problem in problems {
             let manifest = try? BundleManifest.read(from: (problem.bundle as NSString).appendingPathComponent("manifest.json"))
             rows.append(ClassSummary(name: manifest?.name ?? (problem.bundle as NSString).lastPathComponent, label: nil,
-                                     directory: problem.bundle, source: manifest?.training.corpus,
+                                     directory: problem.bundle, source: manifest?.training.corpusIdentity.description,
                                      positives: manifest?.training.positives, created: manifest?.created,
                                      status: .refused(problem.description)))
         }

@@ -36,6 +36,8 @@ public enum RegistryError: Error, Equatable, CustomStringConvertible {
     case damagedLedger(path: String, reason: String)
     /// Every label id 1…254 is taken.
     case noFreeLabel(className: String)
+    /// The registry's `settings.json` cannot be read.
+    case damagedSettings(path: String, reason: String)
 
     public var description: String {
         switch self {
@@ -67,6 +69,8 @@ public enum RegistryError: Error, Equatable, CustomStringConvertible {
             return "The label-id ledger '\(path)' cannot be read (\(reason)). Restore it from a backup or version control; deleting it makes the registry assign label ids afresh (old label maps may then mean other classes)."
         case .noFreeLabel(let name):
             return "No free label id for '\(name)': ids 1…254 are all used or reserved. Remove classes you no longer need."
+        case .damagedSettings(let path, let reason):
+            return "The registry settings file '\(path)' cannot be read (\(reason)). Fix it, or delete it and record the data root again with `divseg-registry config data-root DIR`."
         }
     }
 }

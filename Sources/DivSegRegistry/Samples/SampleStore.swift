@@ -55,6 +55,12 @@ public struct SampleStore: Sendable {
             .reduce("") { $0.isEmpty ? $1 : ($0 as NSString).appendingPathComponent($1) }
     }
 
+    /// Whether an entry for `key` exists (not whether it is sound: ``read(_:channels:locationCount:)``
+    /// checks that). Decides which training images need their file before any is read.
+    public func contains(_ key: SampleKey) -> Bool {
+        FileManager.default.fileExists(atPath: path(for: key))
+    }
+
     /// Reads the entry of `key`, checking that it was written for this key and that its
     /// arrays are consistent (`channels` values per row, locations below `locationCount`).
     public func read(_ key: SampleKey, channels: Int, locationCount: Int) -> Lookup {

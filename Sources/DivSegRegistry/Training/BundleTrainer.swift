@@ -5,7 +5,9 @@ import Foundation
 
 /// Trains a class bundle from image tags: the localizer of one class on the images tagged
 /// with it plus an equal number of images not tagged with it, written as a bundle directory
-/// (manifest, float16 localizer weights, corpus).
+/// (manifest, float16 localizer weights, corpus). The manifest records the corpus as
+/// `coco:coco-mini` (kind and folder name, never a machine path) and corpus.csv each image's
+/// path relative to that folder with its SHA-256 (see ``DataRoots``).
 ///
 /// ```swift
 /// let coco = try Dataset.open(spec: "coco:../shared/data/coco-mini", split: "train")
@@ -69,7 +71,7 @@ public struct BundleTrainer: Sendable {
             optimizer = "adam (\(r.epochs) epochs, batch \(r.batchSize), L2 \(r.weightDecay))"
         }
 
-        let root = BundleTrainer.dataRoot(of: spec)
+        let root = BundleTrainer.dataRoot(of: dataset, spec: spec)
         let corpus = CorpusFile(entries: try (positives + negatives).map { sample in
             CorpusFile.Entry(path: BundleTrainer.relativePath(sample.imagePath, to: root), tags: Array(sample.tags),
                              sha256: try FileDigest.sha256(ofFileAt: sample.imagePath))
@@ -85,7 +87,8 @@ public struct BundleTrainer: Sendable {
                              hiddenUnits: localizer.hiddenUnits, loss: localizer.lossName,
                              storage: kind == .mlp && storage == .float16 ? "float16" : "float32"),
             backbone: backbone, scoreScale: localizer.scoreScale,
-            training: .init(corpus: spec, split: dataset.split, dataRoot: root, positives: report.trainingPositives,
+            training: .init(corpus: BundleTrainer.corpusIdentity(of: dataset, spec: spec).description,
+                            split: dataset.split, positives: report.trainingPositives,
                             negatives: report.trainingNegatives, epochs: report.epochs + report.fineTuneEpochs,
                             optimizer: optimizer,
                             learningRate: kind == .mlp ? trainer.learningRate : camTrainer.regression.learningRate, seed: trainer.seed, seconds: report.seconds,
@@ -100,7 +103,8 @@ public struct BundleTrainer: Sendable {
         return (bundle, report)
     }
 
-    /// The folder a dataset spec's image paths are relative to.
+    /// The folder a dataset spec's image paths are relative to (the spec's folder; a tags
+    /// CSV's own folder).
     public static func dataRoot(of spec: String) -> String {
         guard let colon = spec.firstIndex(of: ":") else { return FileManager.default.currentDirectoryPath }
         let path = String(spec[spec.index(after: colon)...])
@@ -113,8 +117,36 @@ public struct BundleTrainer: Sendable {
         return standardized
     }
 
+    /// The data root of a dataset's bundles: `corpus.csv` paths are relative to it, and it is
+    /// the folder a user points `--data-root` at. The spec's folder when every image is inside
+    /// it; otherwise (a tags CSV listing images elsewhere) the deepest folder that holds them
+    /// all, so that corpus.csv never records an absolute path.
+    ///
+    /// ```swift
+    /// BundleTrainer.dataRoot(of: coco, spec: "coco:../shared/data/coco-mini")   // "…/shared/data/coco-mini"
+    /// ```
+    public static func dataRoot(of dataset: Dataset, spec: String) -> String {
+        let root = dataRoot(of: spec)
+        let images = dataset.samples.map { DataRoots.absolute($0.imagePath) }
+        let prefix = root.hasSuffix("/") ? root : root + "/"
+        if images.allSatisfy({ $0.hasPrefix(prefix) }) { return root }
+        var common = images.first.map { ($0 as NSString).deletingLastPathComponent.split(separator: "/", omittingEmptySubsequences: true) } ?? []
+        for image in images.dropFirst() {
+            let folders = (image as NSString).deletingLastPathComponent.split(separator: "/", omittingEmptySubsequences: true)
+            common = Array(zip(common, folders).prefix { $0 == $1 }.map(\.0))
+        }
+        return "/" + common.joined(separator: "/")
+    }
+
+    /// The portable identity recorded for a dataset's bundles: its kind and the name of its
+    /// data root (``dataRoot(of:spec:)``), e.g. `coco:coco-mini`.
+    public static func corpusIdentity(of dataset: Dataset, spec: String) -> CorpusIdentity {
+        let kind = spec.firstIndex(of: ":").map { String(spec[..<$0]) } ?? dataset.kind.rawValue
+        return CorpusIdentity(kind: kind, root: dataRoot(of: dataset, spec: spec))
+    }
+
     static func relativePath(_ path: String, to root: String) -> String {
-        let standardized = (path as NSString).standardizingPath
+        let standardized = DataRoots.absolute(path)
         let prefix = root.hasSuffix("/") ? root : root + "/"
         return standardized.hasPrefix(prefix) ? String(standardized.dropFirst(prefix.count)) : standardized
     }

@@ -7,7 +7,8 @@ import Foundation
 /// corpora, each registered class tagged in the image contributes k diverse points picked on
 /// its localizer's score map, background contributes k points least similar to all of them,
 /// and one segmenter is trained on the pooled points. With a ``SampleStore``, picks of
-/// earlier retrainings are reused (see ``retrain(_:store:progress:)``). Changing a registry
+/// earlier retrainings are reused (see ``retrain(_:store:progress:)``), and images whose
+/// picks are all stored need no file; the others are found through ``dataRoots``. Changing a registry
 /// folder (lock, commit) is ``RegistryEditor``'s job; this type writes nothing but store
 /// entries.
 ///
@@ -28,18 +29,28 @@ public struct SegmenterRetrainer: Sendable {
         return sampler
     }()
     public var trainer = SegmenterTrainer()
-    /// Overrides the folder corpus paths are relative to (default: each bundle's recorded root).
-    public var dataRoot: String?
+    /// Where corpus images are found on this machine (``DataRoots``: `--data-root`,
+    /// `DIVSEG_DATA_ROOT`, the registry's `settings.json`, default places). Only images
+    /// without sample-store entries for their current keys are looked for at all.
+    public var dataRoots = DataRoots()
 
     public init(extractor: HypercolumnExtractor, cache: FeatureCache) {
         self.extractor = extractor
         self.cache = cache
     }
 
-    /// One training image: its path and the registered classes tagged in it.
+    /// One training image: its corpus.csv path and recorded SHA-256, and the registered
+    /// classes tagged in it.
     public struct TrainingImage: Sendable, Equatable {
+        /// The path recorded in corpus.csv, relative to the data root (absolute only in
+        /// bundles written by older builds).
         public var path: String
+        /// The SHA-256 recorded in corpus.csv: the image's identity in sample keys, so that
+        /// an image whose picks are stored needs no file.
+        public var sha256: String
         public var classes: [String]
+        /// The corpora that list it (where to look for the file).
+        public var corpora: [CorpusIdentity]
     }
 
     /// What a retraining did.
@@ -58,19 +69,39 @@ public struct SegmenterRetrainer: Sendable {
     /// Progress of the two phases, for an ETA.
     public enum Phase: Sendable { case sampling(done: Int, total: Int), training(fraction: Double) }
 
-    /// The union of the bundles' corpora, each image with its registered tags.
+    /// The union of the bundles' corpora, each image with its registered tags, ordered by path.
+    ///
+    /// - Throws: ``CorpusImageError/conflictingRecords(image:bundle:sha256:otherBundle:otherSHA256:)``
+    ///   when two bundles record different contents for one path; ``BundleError`` for a
+    ///   corpus that cannot be read.
     public func trainingImages(of registry: Registry) throws -> [TrainingImage] {
-        var tags: [String: Set<String>] = [:]
+        try corpusIndex(of: registry).images
+    }
+
+    /// The training images and, per path, the bundles that list it (for messages).
+    func corpusIndex(of registry: Registry) throws -> (images: [TrainingImage], owners: [String: [String]]) {
+        var byPath: [String: TrainingImage] = [:]
+        var owners: [String: [String]] = [:]
         let registered = Set(registry.bundles.map(\.name))
         for bundle in registry.bundles {
-            let root = dataRoot ?? bundle.manifest.training.dataRoot
+            let corpus = bundle.manifest.training.corpusIdentity
             for entry in try bundle.corpus().entries {
-                let path = entry.path.hasPrefix("/") ? entry.path : (root as NSString).appendingPathComponent(entry.path)
                 let present = Set(entry.tags.map(ClassNames.canonical)).intersection(registered)
-                tags[path, default: []].formUnion(present)
+                if var image = byPath[entry.path] {
+                    guard image.sha256 == entry.sha256 else {
+                        throw CorpusImageError.conflictingRecords(image: entry.path, bundle: owners[entry.path]![0], sha256: image.sha256,
+                                                                  otherBundle: bundle.directory, otherSHA256: entry.sha256)
+                    }
+                    image.classes = Array(Set(image.classes).union(present)).sorted()
+                    if !image.corpora.contains(corpus) { image.corpora.append(corpus) }
+                    byPath[entry.path] = image
+                } else {
+                    byPath[entry.path] = TrainingImage(path: entry.path, sha256: entry.sha256, classes: present.sorted(), corpora: [corpus])
+                }
+                owners[entry.path, default: []].append(bundle.directory)
             }
         }
-        return tags.keys.sorted().map { TrainingImage(path: $0, classes: tags[$0]!.sorted()) }
+        return (byPath.keys.sorted().map { byPath[$0]! }, owners)
     }
 
     /// Samples points on every training image and trains the segmenter; the result carries
@@ -84,6 +115,13 @@ public struct SegmenterRetrainer: Sendable {
     /// then class name, then background. ``SamplingStrategy/dense`` labels are stored per
     /// label under a key of the whole present set (``SampleKey/dense(image:classes:label:context:)``).
     ///
+    /// Keys use each image's SHA-256 as recorded in corpus.csv, so an image whose keys are all
+    /// in the store is never opened. The others are located through ``dataRoots`` and checked
+    /// against the recorded hash before any sampling starts.
+    ///
+    /// - Throws: ``CorpusImageError`` (one error for all missing images, naming the roots
+    ///   searched; a file with another hash), ``RegistryError/empty(_:)``, training errors.
+    ///
     /// ```swift
     /// let result = try retrainer.retrain(registry, store: SampleStore(registry: registry.directory))
     /// print(result.samples.summary)
@@ -91,7 +129,7 @@ public struct SegmenterRetrainer: Sendable {
     public func retrain(_ registry: Registry, store: SampleStore? = nil,
                         progress: ((Phase) -> Void)? = nil) throws -> Result {
         guard !registry.bundles.isEmpty else { throw RegistryError.empty(registry.directory) }
-        let images = try trainingImages(of: registry)
+        let (images, owners) = try corpusIndex(of: registry)
         let localizers = try Dictionary(uniqueKeysWithValues: registry.bundles.map { bundle in
             do { return (bundle.name, try LocalizerFile.load(contentsOf: bundle.localizerPath)) } catch {
                 throw BundleError.badLocalizer(bundle: bundle.directory, detail: "\(error)")
@@ -100,13 +138,34 @@ public struct SegmenterRetrainer: Sendable {
         let channel = Dictionary(uniqueKeysWithValues: registry.segmenterClasses.enumerated().map { ($1, $0) })
         let identities = Dictionary(uniqueKeysWithValues: registry.bundles.map { ($0.name, SampleKey.LocalizerIdentity($0)) })
         let context = SampleKey.Context(sampler: sampler, weightsSHA256: cache.weightsSHA256, featureRule: cache.featureRule)
+        // The images that need their file — those with a key missing from the store — are
+        // found and hash-checked before any work, so that a missing data root is one message
+        // up front rather than a failure minutes into sampling. Images whose picks are all
+        // stored are never opened: a registry with its sample store retrains without its data.
+        let locator = ImageLocator(roots: dataRoots, registry: registry.directory, owners: owners)
+        var files: [String: String] = [:]
+        var missing: [TrainingImage] = []
+        var needed = 0
+        for image in images {
+            let keys = sampleKeys(image, identities: identities, context: context).keys
+            if let store, keys.allSatisfy(store.contains) { continue }
+            needed += 1
+            if let file = try locator.locate(image) { files[image.path] = file } else { missing.append(image) }
+        }
+        if let first = missing.first { throw try locator.missingError(first, missing: missing.count, needed: needed) }
         let start = Date()
         var usage = SampleUsage()
         var set: SegmenterTrainingSet?
         var rows: [Float] = [], labels: [Int32] = [], globalCount: Int?
         for (index, image) in images.enumerated() {
-            let picks = try samplePicks(image, localizers: localizers, identities: identities, context: context,
-                                        store: store, usage: &usage)
+            // A stored entry that turns out damaged needs the file after all.
+            let file = { () throws -> String in
+                if let file = files[image.path] { return file }
+                guard let file = try locator.locate(image) else { throw try locator.missingError(image, missing: 1, needed: 1) }
+                return file
+            }
+            let picks = try samplePicks(image, file: file, localizers: localizers, identities: identities,
+                                        context: context, store: store, usage: &usage)
             for (name, pick) in picks {
                 if globalCount == nil { globalCount = pick.global.count }
                 guard pick.global.count == globalCount, pick.channels == FeatureGrid.channels else {
@@ -138,15 +197,11 @@ public struct SegmenterRetrainer: Sendable {
                       trainingSeconds: Date().timeIntervalSince(trainStart), samples: usage)
     }
 
-    /// The picks of one image, foreground per class (in name order, `name` set) then
-    /// background (`name` nil), from the store where it has them.
-    private func samplePicks(_ image: TrainingImage, localizers: [String: any ClassLocalizer],
-                             identities: [String: SampleKey.LocalizerIdentity], context: SampleKey.Context,
-                             store: SampleStore?, usage: inout SampleUsage) throws -> [(name: String?, picks: SamplePicks)] {
-        let digest: String
-        do { digest = try FileDigest.sha256(ofFileAt: image.path) } catch {
-            throw FeatureCache.CacheError.unreadableImage(path: image.path, reason: "\(error)")
-        }
+    /// The labels of one image's picks — each present class in name order, then background
+    /// (nil) — and their sample keys. The image is identified by its recorded SHA-256.
+    func sampleKeys(_ image: TrainingImage, identities: [String: SampleKey.LocalizerIdentity],
+                    context: SampleKey.Context) -> (names: [String?], keys: [SampleKey]) {
+        let digest = image.sha256
         let present = image.classes.map { ($0, identities[$0]!) }
         // One entry per label; the dense baseline keys every label by the whole present set.
         let names: [String?] = image.classes.map { Optional($0) } + [nil]
@@ -157,6 +212,17 @@ public struct SegmenterRetrainer: Sendable {
             guard let name else { return SampleKey.background(image: digest, classes: present, context: context) }
             return SampleKey.foreground(image: digest, className: name, localizer: identities[name]!, context: context)
         }
+        return (names, keys)
+    }
+
+    /// The picks of one image, foreground per class (in name order, `name` set) then
+    /// background (`name` nil), from the store where it has them; `file` gives the image's
+    /// file (located and hash-checked) when some must be computed.
+    private func samplePicks(_ image: TrainingImage, file: () throws -> String,
+                             localizers: [String: any ClassLocalizer],
+                             identities: [String: SampleKey.LocalizerIdentity], context: SampleKey.Context,
+                             store: SampleStore?, usage: inout SampleUsage) throws -> [(name: String?, picks: SamplePicks)] {
+        let (names, keys) = sampleKeys(image, identities: identities, context: context)
         func lookup(_ key: SampleKey) -> SamplePicks? {
             guard let store else { return nil }
             switch store.read(key, channels: FeatureGrid.channels, locationCount: FeatureGrid.locations) {
@@ -171,7 +237,7 @@ public struct SegmenterRetrainer: Sendable {
         var found = keys.map(lookup)
         let reused = found.compactMap { $0?.count }.reduce(0, +)
         if found.contains(where: { $0 == nil }) {
-            let compact = try cache.features(for: image.path, extractor: extractor)
+            let compact = try cache.features(for: try file(), extractor: extractor)
             let full = compact.expanded()
             var recomputed = 0
             func keep(_ index: Int, _ locations: [Int]) {
@@ -205,5 +271,39 @@ public struct SegmenterRetrainer: Sendable {
         }
         usage.picksReused += reused
         return zip(names, found).map { (name: $0, picks: $1!) }
+    }
+}
+
+/// Finds the files of training images through ``DataRoots`` (candidates computed once per
+/// corpus) and builds the one error for missing ones.
+final class ImageLocator {
+    let roots: DataRoots
+    let registry: String
+    let owners: [String: [String]]
+    /// Candidates per corpus: settings.json is read once per retraining, not per image.
+    private var byCorpus: [CorpusIdentity: [DataRoots.Candidate]] = [:]
+
+    init(roots: DataRoots, registry: String, owners: [String: [String]]) {
+        self.roots = roots; self.registry = registry; self.owners = owners
+    }
+
+    func candidates(_ image: SegmenterRetrainer.TrainingImage) throws -> [DataRoots.Candidate] {
+        if image.path.hasPrefix("/") { return [DataRoots.Candidate(path: image.path, source: .recordedPath)] }
+        var result: [DataRoots.Candidate] = []
+        for corpus in image.corpora {
+            if byCorpus[corpus] == nil { byCorpus[corpus] = try roots.candidates(for: corpus, registry: registry) }
+            for candidate in byCorpus[corpus]! where !result.contains(candidate) { result.append(candidate) }
+        }
+        return result
+    }
+
+    func locate(_ image: SegmenterRetrainer.TrainingImage) throws -> String? {
+        try roots.locate(image.path, sha256: image.sha256, in: candidates(image), bundles: owners[image.path] ?? [])
+    }
+
+    func missingError(_ image: SegmenterRetrainer.TrainingImage, missing: Int, needed: Int) throws -> CorpusImageError {
+        .missing(image: image.path, corpus: image.corpora.map(\.description).joined(separator: ", "),
+                 bundles: owners[image.path] ?? [], searched: try candidates(image), registry: registry,
+                 missing: missing, needed: needed)
     }
 }

@@ -28,6 +28,7 @@ extension DivSegRegistry {
             let report = try editor.add(bundleAt: bundle, retrain: !noRetrain, progress: progress.update)
             progress.finish()
             print(report.summary)
+            try retrainOptions.rememberDataRoot(registry: registryOptions)
         }
     }
 }

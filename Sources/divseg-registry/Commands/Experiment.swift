@@ -33,6 +33,8 @@ extension DivSegRegistry {
         @Option(help: "Evaluate at most this many images (first in id order).") var limit: Int?
         @Option(help: "Tables to run, comma-separated: sampling, points, localizers, crf (default: all).") var tables: String?
         @Option(help: "Segmenter epochs.") var epochs: Int = 2
+        @Option(help: "Folder that holds the registries' corpus images; repeatable (default: --dataset's folder, then as for retrain).")
+        var dataRoot: [String] = []
         @Flag(help: "Also write each variant's segmenter to <out>/segmenters/.") var saveSegmenters = false
         @Flag(help: "Do not use the registries' sample stores (.samples/): re-sample every image.") var noSampleStore = false
         @OptionGroup var registryOptions: RegistryOptions
@@ -72,6 +74,9 @@ extension DivSegRegistry {
             var retrainer = SegmenterRetrainer(extractor: try HypercolumnExtractor(weightsAt: weights),
                                                cache: try cacheOptions.open(weights: weights))
             retrainer.trainer.epochs = epochs
+            // After any --data-root, the evaluation data set's folder is the likeliest place
+            // of the corpus images (the registries were usually trained on its other split).
+            retrainer.dataRoots.explicit = dataRoot + [BundleTrainer.dataRoot(of: dataset)]
             var runner = try ExperimentRunner(localizerSets: [(registryName, registryOptions.directory)] + compareSets(),
                                               retrainer: retrainer, backbone: try BackboneIdentity.vgg16(weightsAt: weights))
             for set in runner.localizerSets {

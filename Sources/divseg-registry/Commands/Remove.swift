@@ -27,6 +27,7 @@ extension DivSegRegistry {
             let report = try editor.remove(className, retrain: !noRetrain, progress: progress.update)
             progress.finish()
             print(report.summary)
+            try retrainOptions.rememberDataRoot(registry: registryOptions)
         }
     }
 }

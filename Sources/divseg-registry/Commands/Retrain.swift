@@ -29,6 +29,7 @@ extension DivSegRegistry {
             progress.finish()
             print(report.summary)
             print("written to \(report.registry.segmenterPath)")
+            try retrainOptions.rememberDataRoot(registry: registryOptions)
         }
     }
 }

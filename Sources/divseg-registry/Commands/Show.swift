@@ -30,7 +30,7 @@ extension DivSegRegistry {
                 localizer:    \(m.localizer.file), \(m.localizer.loss), \(m.localizer.inputChannels) inputs, \(m.localizer.hiddenUnits) hidden, \(m.localizer.storage), sha256 \(m.localizer.sha256.prefix(16))…
                 score scale:  \(m.scoreScale)
                 backbone:     \(m.backbone.name), weights sha256 \(m.backbone.weightsSHA256.prefix(16))…, \(m.backbone.featureRule)
-                trained on:   \(t.corpus)\(t.split.map { " (split \($0))" } ?? ""), \(t.positives) positives, \(t.negatives) negatives, corpus \(corpus.entries.count) images
+                trained on:   \(t.corpusIdentity)\(t.split.map { " (split \($0))" } ?? ""), \(t.positives) positives, \(t.negatives) negatives, corpus \(corpus.entries.count) images
                 training:     \(t.epochs) epochs, \(t.optimizer), lr \(t.learningRate), seed \(t.seed), \(String(format: "%.1f", t.seconds)) s, final loss \(t.finalLoss)
                 held out:     \(t.heldOutImages) images, accuracy \(percent(t.heldOutAccuracy)), AUC \(t.heldOutAUC.map { String(format: "%.3f", $0) } ?? "-")
                 created:      \(m.created) by \(m.toolVersion)

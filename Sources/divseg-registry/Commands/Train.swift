@@ -12,7 +12,9 @@ extension DivSegRegistry {
             discussion: """
                 Positives are the images tagged CLASS, negatives as many images not tagged with it \
                 (seeded). Schedule: 2 epochs at the learning rate, 1 at a tenth, Adam, batch 1. \
-                Writes manifest.json, localizer.h5 (float16) and corpus.csv into --out.
+                Writes manifest.json, localizer.h5 (float16) and corpus.csv into --out. The bundle \
+                records its corpus as kind and folder name (e.g. coco:coco-mini) and each image's \
+                path relative to that folder with its SHA-256, never a path of this machine.
                 """)
 
         @Argument(help: "Class name (dataset aliases such as COCO 'airplane' are accepted).") var className: String
@@ -59,6 +61,9 @@ extension DivSegRegistry {
             bar?.finish()
             print(report.summary)
             print("bundle written to \(bundle.directory) (scoreScale \(bundle.manifest.scoreScale))")
+            // The bundle records no machine path; say where its images are for add/retrain.
+            print("corpus \(bundle.manifest.training.corpus): corpus.csv paths are relative to "
+                  + "\(BundleTrainer.dataRoot(of: data, spec: dataset)) (pass it as --data-root to add/retrain if it is not found by default)")
         }
     }
 }

@@ -1,4 +1,5 @@
 import DivSegCore
+import DivSegTestSupport
 import Foundation
 import Testing
 

@@ -21,7 +21,8 @@ struct ExperimentCommandTests {
         let before = try [RegistryCLIFixture.snapshot(main), RegistryCLIFixture.snapshot(small)]
         let arguments = ["experiment", "--registry", main, "--compare-registry", "small=" + small,
                          "--dataset", "coco:" + SharedData.cocoMini, "--eval-split", "val",
-                         "--train-split", "train", "--quick", "--limit", "2", "--out", out, "--cache", RegistryCLIFixture.cache]
+                         "--train-split", "train", "--quick", "--limit", "2", "--out", out, "--cache", RegistryCLIFixture.cache,
+                         "--data-root", RegistryCLIFixture.dataRoot]
 
         let first = try CLIRunner.run(arguments)
         #expect(first.status == 0, "\(first.stderr)")

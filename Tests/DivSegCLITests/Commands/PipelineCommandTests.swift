@@ -38,7 +38,14 @@ struct PipelineCommandTests {
         #expect(early.status != 0)
         #expect(early.stderr.contains("retrain"))
 
-        let retrain = try CLIRunner.run(["retrain", "--registry", registry] + cache)
+        // The bundle records no machine path: its corpus is the images' folder by name, and
+        // corpus.csv paths are relative to it.
+        #expect((manifest["training"] as? [String: Any])?["corpus"] as? String == "tags:images")
+        #expect((manifest["training"] as? [String: Any])?["dataRoot"] == nil)
+        let corpus = try String(contentsOfFile: registry + "/giraffe/corpus.csv", encoding: .utf8)
+        #expect(corpus.contains("\n000000000025.jpg,giraffe,") && !corpus.contains("/"))
+
+        let retrain = try CLIRunner.run(["retrain", "--registry", registry, "--data-root", images] + cache)
         #expect(retrain.status == 0, "\(retrain.stderr)")
         #expect(FileManager.default.fileExists(atPath: registry + "/segmenter.h5"))
 

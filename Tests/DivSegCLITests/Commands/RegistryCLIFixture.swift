@@ -35,12 +35,17 @@ enum RegistryCLIFixture {
         return Bundles(root: dir.path + "/bundles")
     }
 
-    /// Runs a registry command on `registry`; commands that retrain get the test cache and
-    /// 5 points per class.
-    static func run(_ arguments: [String], registry: String, environment: [String: String] = [:]) throws -> CLIRunner.Result {
+    /// The data root of the fixture bundles' corpora (their images' folder, `tags:images`).
+    static var dataRoot: String { SharedData.cocoMiniImages }
+
+    /// Runs a registry command on `registry`; commands that retrain get the test cache, 5
+    /// points per class and (with `dataRoot`, unless the arguments give one) `--data-root`.
+    static func run(_ arguments: [String], registry: String, environment: [String: String] = [:],
+                    dataRoot: Bool = true) throws -> CLIRunner.Result {
         let retraining = ["add", "remove", "retrain"].contains(arguments.first ?? "")
             && !arguments.contains("--no-retrain")
-        let extra = retraining ? ["--cache", cache] + (arguments.contains("--points") ? [] : ["--points", "5"]) : []
+        var extra = retraining ? ["--cache", cache] + (arguments.contains("--points") ? [] : ["--points", "5"]) : []
+        if retraining && dataRoot && !arguments.contains("--data-root") { extra += ["--data-root", Self.dataRoot] }
         return try CLIRunner.run(arguments + ["--registry", registry] + extra, environment: environment)
     }
 

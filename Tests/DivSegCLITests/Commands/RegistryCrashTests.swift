@@ -135,7 +135,7 @@ struct RegistryCrashTests {
         let base = try baseRegistry(in: dir)
         let old = try F.snapshot(base)
         let source = bundles.path("elephant")
-        let weights = ["--cache", F.cache, "--points", "5"]
+        let weights = ["--cache", F.cache, "--points", "5", "--data-root", F.dataRoot]
 
         // How long an uninterrupted add takes here and now.
         let reference = dir.path + "/reference"
@@ -161,7 +161,7 @@ struct RegistryCrashTests {
             let path = dir.path + "/kill-retrain-\(trial)"
             try F.copy(base, to: path)
             let delay = Double.random(in: 0.05...duration, using: &rng)
-            _ = try runKilled(["retrain", "--registry", path, "--cache", F.cache, "--points", "3"], after: delay)
+            _ = try runKilled(["retrain", "--registry", path, "--cache", F.cache, "--points", "3", "--data-root", F.dataRoot], after: delay)
             let verify = try F.run(["verify"], registry: path)
             #expect(verify.status == 0, "retrain killed after \(delay) s: \(verify.stdout)")
             let now = try F.snapshot(path)

@@ -66,7 +66,8 @@ struct RegistryLockCommandTests {
         let processes = try ["giraffe", "elephant"].map { name -> (Process, String) in
             let process = Process()
             process.executableURL = CLIRunner.executable
-            process.arguments = ["add", bundles.path(name), "--registry", registry, "--cache", F.cache, "--points", "5"]
+            process.arguments = ["add", bundles.path(name), "--registry", registry, "--cache", F.cache, "--points", "5",
+                                 "--data-root", F.dataRoot]
             process.environment = CLIRunner.environment()
             let log = dir.path + "/\(name).log"
             FileManager.default.createFile(atPath: log, contents: nil)

@@ -12,7 +12,7 @@ func makeBundle(in registry: URL, name: String, preferredLabel: Int? = nil,
         localizer: .init(file: "localizer.h5", sha256: "", inputChannels: 4224, hiddenUnits: 4,
                          loss: LocalizerLoss.globalSoftmax.rawValue, storage: "float16"),
         backbone: backbone, scoreScale: 2.5,
-        training: .init(corpus: "tags:/data/x.csv", split: nil, dataRoot: "/data", positives: 1, negatives: 1,
+        training: .init(corpus: "tags:x", split: nil, positives: 1, negatives: 1,
                         epochs: 3, optimizer: "adam", learningRate: 1e-4, seed: 1, seconds: 0.1, finalLoss: 0.5,
                         heldOutImages: 0, heldOutAccuracy: nil, heldOutAUC: nil),
         created: "2026-11-26T00:00:00Z", toolVersion: "test")
