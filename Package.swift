@@ -35,7 +35,11 @@ let package = Package(
         .target(name: "CDivSegShims", dependencies: ["CHDF5", "CPNG", "CJPEG"],
                 cSettings: [.unsafeFlags(["-O2"])]),
 
-        .target(name: "DivSegCore", dependencies: ["CBLAS", "CMalloc"]),
+        // Hot loops compiled per instruction-set level (SSE2, AVX2+FMA, AVX-512) with
+        // per-function target attributes, chosen at run time: no global target flags.
+        .target(name: "CDivSegKernels"),
+
+        .target(name: "DivSegCore", dependencies: ["CBLAS", "CMalloc", "CDivSegKernels"]),
         .target(name: "DivSegIO", dependencies: [
             "DivSegCore", "CDivSegShims", "CHDF5",
             .product(name: "Crypto", package: "swift-crypto"),
