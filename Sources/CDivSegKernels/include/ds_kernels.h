@@ -8,7 +8,7 @@
 // AVX-512 (F, BW, DQ, VL). The level is chosen once, on first use, from cpuid (gcc/clang's
 // __builtin_cpu_supports, which also checks that the OS saves the vector state) and can be
 // lowered with the environment variable DIVSEG_SIMD=scalar|avx2|avx512 (never raised above
-// what the CPU supports).
+// what the CPU supports; other values are ignored).
 //
 // Every kernel is safe to call concurrently on disjoint outputs.
 #ifndef DS_KERNELS_H

@@ -8,7 +8,7 @@ import CDivSegKernels
 ///
 /// The level is chosen on first use: the highest the CPU and operating system support,
 /// lowered by the environment variable `DIVSEG_SIMD=scalar|avx2|avx512` when set (a level
-/// above what the machine supports is capped, never faulted on). All levels compute the
+/// above what the machine supports is capped, never faulted on; other values are ignored). All levels compute the
 /// same formulas; they differ only by float rounding (fused multiply-adds, summation order).
 ///
 /// ```swift
