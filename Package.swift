@@ -30,8 +30,7 @@ let package = Package(
                        providers: [.apt(["libjpeg62-turbo-dev"])]),
         // C glue Swift cannot express: HDF5 macro constants, setjmp/longjmp error handling of
         // libpng and libjpeg (a longjmp must never cross Swift frames).
-        .target(name: "CDivSegShims", dependencies: ["CHDF5", "CPNG", "CJPEG"],
-                cSettings: [.unsafeFlags(["-O2"])]),
+        .target(name: "CDivSegShims", dependencies: ["CHDF5", "CPNG", "CJPEG"]),
 
         // OpenBLAS (Debian: libopenblas0), loaded at run time with a kernel chosen from the
         // CPU's features rather than linked: see Sources/CDivSegBLAS/include/CDivSegBLAS.h.
@@ -40,7 +39,11 @@ let package = Package(
         // oneDNN (Debian: libdnnl-dev) for the convolution stack: it dispatches on CPU features.
         .target(name: "CDivSegDNNL", linkerSettings: [.linkedLibrary("dnnl")]),
 
-        .target(name: "DivSegCore", dependencies: ["CDivSegBLAS", "CDivSegDNNL", "CMalloc"]),
+        // Hot loops compiled per instruction-set level (SSE2, AVX2+FMA, AVX-512) with
+        // per-function target attributes, chosen at run time: no global target flags.
+        .target(name: "CDivSegKernels"),
+
+        .target(name: "DivSegCore", dependencies: ["CDivSegBLAS", "CDivSegDNNL", "CDivSegKernels", "CMalloc"]),
         .target(name: "DivSegIO", dependencies: [
             "DivSegCore", "CDivSegShims", "CHDF5",
             .product(name: "Crypto", package: "swift-crypto"),

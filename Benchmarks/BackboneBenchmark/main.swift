@@ -37,6 +37,7 @@ let convFLOPs: Double = {
     return flops
 }()
 FileHandle.standardError.write(Data(String(format: "conv FLOPs per image: %.1f G\n", convFLOPs / 1e9).utf8))
+FileHandle.standardError.write(Data("vector kernels: \(SIMDKernels.activeLevel) (DIVSEG_SIMD=scalar|avx2|avx512 lowers it)\n".utf8))
 
 /// Keeps a result alive so the optimiser cannot drop the work that produced it.
 @inline(never)

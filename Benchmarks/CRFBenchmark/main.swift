@@ -56,7 +56,8 @@ do {
     exit(1)
 }
 let labelCount = probabilities.shape[0]
-log("dense CRF on \(imagePath): \(image.width)×\(image.height), \(labelCount) labels, 10 iterations")
+log("dense CRF on \(imagePath): \(image.width)×\(image.height), \(labelCount) labels, 10 iterations, "
+    + "vector kernels \(SIMDKernels.activeLevel) (DIVSEG_SIMD=scalar|avx2|avx512 lowers it)")
 
 let single = try! DenseCRF(parallel: false)
 let multi = try! DenseCRF(parallel: true)

@@ -185,55 +185,11 @@ final class MeanFieldState {
 
     /// The new Q of the pixels of `range`, p_i · exp(m_i − max m_i) normalised, into
     /// consecutive rows at `out`; their messages are consecutive rows at `messages`.
+    /// Messages are ≥ 0 and the padding lanes hold 0, as the kernel requires.
     private func normalise(_ range: Range<Int>, messages: UnsafePointer<Float>, into out: UnsafeMutablePointer<Float>) {
-        typealias V = SIMD8<Float>
-        let s = stride, chunks = stride / 8, labels = labelCount
-        let p = probabilities
-        for i in range {
-            let m = messages + (i - range.lowerBound) * s, o = out + (i - range.lowerBound) * s
-            let mi = UnsafeRawPointer(m), pi = UnsafeRawPointer(p + i * s), qi = UnsafeMutableRawPointer(o)
-            // Messages are ≥ 0 and the padding lanes hold 0, so they never lower the max.
-            var top = mi.loadUnaligned(as: V.self)
-            for c in 1..<max(chunks, 1) {
-                let v = mi.loadUnaligned(fromByteOffset: 32 * c, as: V.self)
-                top.replace(with: v, where: v .> top)
-            }
-            var half = top.lowHalf
-            half.replace(with: top.highHalf, where: top.highHalf .> half)
-            let shift = V(repeating: max(max(half[0], half[1]), max(half[2], half[3])))
-            var total = V()
-            for c in 0..<chunks {
-                let e = pi.load(fromByteOffset: 32 * c, as: V.self)
-                    * VectorExp.exp(mi.loadUnaligned(fromByteOffset: 32 * c, as: V.self) - shift)
-                qi.storeBytes(of: e, toByteOffset: 32 * c, as: V.self)
-                total += e
-            }
-            let quarter = total.lowHalf + total.highHalf
-            let sum = (quarter[0] + quarter[1]) + (quarter[2] + quarter[3])
-            if sum >= .leastNormalMagnitude {
-                let inverse = V(repeating: 1 / sum)
-                for c in 0..<chunks {
-                    qi.storeBytes(of: qi.load(fromByteOffset: 32 * c, as: V.self) * inverse,
-                                  toByteOffset: 32 * c, as: V.self)
-                }
-            } else {
-                // Every p·e^(m − max) underflowed (messages spanning > 87 nats): redo the
-                // pixel in the log domain, where the largest logit is exactly 0.
-                Self.logDomainUpdate(p: p + i * s, m: m, q: o, labels: labels)
-            }
-        }
-    }
-
-    private static func logDomainUpdate(p: UnsafePointer<Float>, m: UnsafePointer<Float>,
-                                        q: UnsafeMutablePointer<Float>, labels: Int) {
-        var top = -Float.infinity
-        for l in 0..<labels where p[l] > 0 { top = max(top, log(p[l]) + m[l]) }
-        var sum: Float = 0
-        for l in 0..<labels {
-            q[l] = p[l] > 0 ? exp(log(p[l]) + m[l] - top) : 0
-            sum += q[l]
-        }
-        for l in 0..<labels { q[l] /= sum }
+        VectorMath.normalisedExponentialProducts(probabilities: probabilities + range.lowerBound * stride,
+                                                 messages: messages, into: out, rows: range.count,
+                                                 stride: stride, labels: labelCount)
     }
 
     /// Loads `[labelCount, height, width]` marginals into Q (for ``energy()``).

@@ -121,41 +121,34 @@ public enum LabelUpsampler {
         let c = logits.shape[0], plane = height * width
         up.scalars.withUnsafeMutableBufferPointer { buffer in
             let s = buffer.baseAddress!
-            // Four pixels at a time across the channel planes: max, exp, normalise.
-            Parallel.forEachChunk(of: 0..<((plane + 3) / 4), minimumChunk: 1024) { range in
-                for group in range {
-                    let x = 4 * group
-                    if x + 4 <= plane {
-                        typealias V = SIMD4<Float>
-                        var top = V(repeating: -.infinity)
-                        for ch in 0..<c {
-                            top = pointwiseMax(top, UnsafeRawPointer(s + ch * plane + x).loadUnaligned(as: V.self))
-                        }
-                        var total = V()
-                        for ch in 0..<c {
-                            let p = UnsafeMutableRawPointer(s + ch * plane + x)
-                            let e = VectorExp.exp(SIMD8(lowHalf: p.loadUnaligned(as: V.self) - top, highHalf: V())).lowHalf
-                            p.storeBytes(of: e, as: V.self)
-                            total += e
-                        }
-                        let inverse = 1 / total
-                        for ch in 0..<c {
-                            let p = UnsafeMutableRawPointer(s + ch * plane + x)
-                            p.storeBytes(of: p.loadUnaligned(as: V.self) * inverse, as: V.self)
-                        }
-                    } else {
-                        for i in x..<plane {
-                            var top = -Float.infinity
-                            for ch in 0..<c { top = max(top, s[ch * plane + i]) }
-                            var total: Float = 0
-                            for ch in 0..<c {
-                                let e = VectorExp.exp(SIMD8(repeating: s[ch * plane + i] - top))[0]
-                                s[ch * plane + i] = e
-                                total += e
-                            }
-                            for ch in 0..<c { s[ch * plane + i] /= total }
-                        }
+            // Blocks of pixels small enough that their c plane segments stay in cache across
+            // the passes (max, exp, normalise); the exp runs over contiguous segments.
+            Parallel.forEachChunk(of: 0..<plane, minimumChunk: 4096) { range in
+                let blockSize = 1024
+                let top = UnsafeMutablePointer<Float>.allocate(capacity: blockSize)
+                let total = UnsafeMutablePointer<Float>.allocate(capacity: blockSize)
+                defer { top.deallocate(); total.deallocate() }
+                var start = range.lowerBound
+                while start < range.upperBound {
+                    let count = min(blockSize, range.upperBound - start), first = s + start
+                    top.update(from: first, count: count)
+                    for ch in 1..<c {
+                        let p = first + ch * plane
+                        for i in 0..<count { top[i] = max(top[i], p[i]) }
                     }
+                    total.update(repeating: 0, count: count)
+                    for ch in 0..<c {
+                        let p = first + ch * plane
+                        for i in 0..<count { p[i] -= top[i] }
+                        VectorMath.exp(p, count: count)
+                        for i in 0..<count { total[i] += p[i] }
+                    }
+                    for i in 0..<count { total[i] = 1 / total[i] }
+                    for ch in 0..<c {
+                        let p = first + ch * plane
+                        for i in 0..<count { p[i] *= total[i] }
+                    }
+                    start += count
                 }
             }
         }

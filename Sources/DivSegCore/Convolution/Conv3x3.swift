@@ -1,3 +1,5 @@
+import CDivSegKernels
+
 /// A 3×3 convolution with zero padding 1 and stride 1 (the only kind VGG-16 has), optionally
 /// followed by ReLU.
 ///
@@ -215,92 +217,30 @@ public struct Conv3x3: Sendable {
         }
     }
 
-    /// Bᵀ d B for every tile of a band of tile rows, Bᵀ = [[1,0,−1,0],[0,1,1,0],[0,−1,1,0],[0,1,0,−1]].
+    /// Bᵀ d B for every tile of a band of tile rows, Bᵀ = [[1,0,−1,0],[0,1,1,0],[0,−1,1,0],[0,1,0,−1]]
+    /// (in CDivSegKernels: vectorised per instruction-set level, additions only, so every
+    /// level gives the same result).
     static func inputTransformF2(_ src: UnsafePointer<Float>, channels: Int, height h: Int,
-                                       width w: Int, tileRows: Range<Int>, tilesX: Int,
-                                       into v: UnsafeMutablePointer<Float>) {
-        let tiles = tileRows.count * tilesX
-        let paddedW = 2 * tilesX + 2
+                                 width w: Int, tileRows: Range<Int>, tilesX: Int,
+                                 into v: UnsafeMutablePointer<Float>) {
         Parallel.forEachChunk(of: 0..<channels) { range in
-            // Four zero-bordered input rows: removes all edge cases from the tile loop.
-            let d = UnsafeMutablePointer<Float>.allocate(capacity: 4 * paddedW)
-            let rows = UnsafeMutablePointer<Float>.allocate(capacity: 4 * paddedW)
-            defer { d.deallocate(); rows.deallocate() }
-            d.initialize(repeating: 0, count: 4 * paddedW)
-            for c in range {
-                let plane = src + c * h * w
-                for ty in tileRows {
-                    for r in 0..<4 {
-                        let y = 2 * ty - 1 + r
-                        let row = d + r * paddedW
-                        if y >= 0 && y < h {
-                            (row + 1).update(from: plane + y * w, count: w)
-                        } else {
-                            (row + 1).update(repeating: 0, count: w)
-                        }
-                    }
-                    let d0 = d, d1 = d + paddedW, d2 = d1 + paddedW, d3 = d2 + paddedW
-                    let s0 = rows, s1 = rows + paddedW, s2 = rows + 2 * paddedW, s3 = rows + 3 * paddedW
-                    for x in 0..<paddedW {
-                        s0[x] = d0[x] - d2[x]
-                        s1[x] = d1[x] + d2[x]
-                        s2[x] = d2[x] - d1[x]
-                        s3[x] = d1[x] - d3[x]
-                    }
-                    let base = v + c * tiles + (ty - tileRows.lowerBound) * tilesX
-                    let stride = channels * tiles
-                    for r in 0..<4 {
-                        let s = rows + r * paddedW
-                        let o0 = base + (r * 4) * stride, o1 = o0 + stride
-                        let o2 = o1 + stride, o3 = o2 + stride
-                        for tx in 0..<tilesX {
-                            let a = s[2 * tx], b = s[2 * tx + 1], c2 = s[2 * tx + 2], e = s[2 * tx + 3]
-                            o0[tx] = a - c2
-                            o1[tx] = b + c2
-                            o2[tx] = c2 - b
-                            o3[tx] = b - e
-                        }
-                    }
-                }
-            }
+            let status = ds_winograd_f2_input(src, channels, h, w, range.lowerBound, range.upperBound,
+                                              tileRows.lowerBound, tileRows.upperBound, tilesX, v)
+            precondition(status == 0, "out of memory for a Winograd row buffer")
         }
     }
 
-    /// Aᵀ m A + bias (+ ReLU) for every tile, Aᵀ = [[1,1,1,0],[0,1,−1,−1]].
+    /// Aᵀ m A + bias (+ ReLU) for every tile, Aᵀ = [[1,1,1,0],[0,1,−1,−1]] (in CDivSegKernels,
+    /// as ``inputTransformF2(_:channels:height:width:tileRows:tilesX:into:)``).
     static func outputTransformF2(_ m: UnsafePointer<Float>, bias: UnsafePointer<Float>,
-                                        channels: Int, height h: Int, width w: Int,
-                                        tileRows: Range<Int>, tilesX: Int, relu: Bool,
-                                        into out: UnsafeMutablePointer<Float>) {
-        let tiles = tileRows.count * tilesX
-        let stride = channels * tiles
-        let floor: Float = relu ? 0 : -.infinity
+                                  channels: Int, height h: Int, width w: Int,
+                                  tileRows: Range<Int>, tilesX: Int, relu: Bool,
+                                  into out: UnsafeMutablePointer<Float>) {
         Parallel.forEachChunk(of: 0..<channels) { range in
-            // One row of tile outputs (2 image rows), so odd heights/widths need no branches.
-            let rowBuffer = UnsafeMutablePointer<Float>.allocate(capacity: 2 * 2 * tilesX)
-            defer { rowBuffer.deallocate() }
-            for c in range {
-                let b = bias[c]
-                for ty in tileRows {
-                    let p = m + c * tiles + (ty - tileRows.lowerBound) * tilesX
-                    let top = rowBuffer, bottom = rowBuffer + 2 * tilesX
-                    for tx in 0..<tilesX {
-                        let m0 = p[tx], m1 = p[tx + stride], m2 = p[tx + 2 * stride], m3 = p[tx + 3 * stride]
-                        let m4 = p[tx + 4 * stride], m5 = p[tx + 5 * stride], m6 = p[tx + 6 * stride], m7 = p[tx + 7 * stride]
-                        let m8 = p[tx + 8 * stride], m9 = p[tx + 9 * stride], m10 = p[tx + 10 * stride], m11 = p[tx + 11 * stride]
-                        let m12 = p[tx + 12 * stride], m13 = p[tx + 13 * stride], m14 = p[tx + 14 * stride], m15 = p[tx + 15 * stride]
-                        // r0 = m_row0 + m_row1 + m_row2 ; r1 = m_row1 − m_row2 − m_row3
-                        let r00 = m0 + m4 + m8, r01 = m1 + m5 + m9, r02 = m2 + m6 + m10, r03 = m3 + m7 + m11
-                        let r10 = m4 - m8 - m12, r11 = m5 - m9 - m13, r12 = m6 - m10 - m14, r13 = m7 - m11 - m15
-                        top[2 * tx] = max(r00 + r01 + r02 + b, floor)
-                        top[2 * tx + 1] = max(r01 - r02 - r03 + b, floor)
-                        bottom[2 * tx] = max(r10 + r11 + r12 + b, floor)
-                        bottom[2 * tx + 1] = max(r11 - r12 - r13 + b, floor)
-                    }
-                    let y = 2 * ty
-                    (out + (c * h + y) * w).update(from: top, count: w)
-                    if y + 1 < h { (out + (c * h + y + 1) * w).update(from: bottom, count: w) }
-                }
-            }
+            let status = ds_winograd_f2_output(m, bias, channels, h, w, range.lowerBound, range.upperBound,
+                                               tileRows.lowerBound, tileRows.upperBound, tilesX,
+                                               relu ? 0 : -.infinity, out)
+            precondition(status == 0, "out of memory for a Winograd row buffer")
         }
     }
 }

@@ -1,3 +1,4 @@
+import CDivSegKernels
 import Dispatch
 
 /// High-dimensional Gaussian filtering on the permutohedral lattice (Adams, Baek & Davis,
@@ -305,30 +306,21 @@ public struct PermutohedralLattice: Sendable {
         }
         guard rounds > 0 else { return }
         withExtendedLifetime(lattices) {
-            // Rows of 1–4 whole vectors (up to 32 labels) get loops the compiler unrolls, with
-            // a point's values kept in registers across its simplex corners.
-            switch valueCount % 8 == 0 ? valueCount / 8 : 0 {
-            case 1: Pass<RowWidth1>(lattices, workspaces, valueCount).run(initial: initial, rounds: rounds, update: update)
-            case 2: Pass<RowWidth2>(lattices, workspaces, valueCount).run(initial: initial, rounds: rounds, update: update)
-            case 3: Pass<RowWidth3>(lattices, workspaces, valueCount).run(initial: initial, rounds: rounds, update: update)
-            case 4: Pass<RowWidth4>(lattices, workspaces, valueCount).run(initial: initial, rounds: rounds, update: update)
-            default: Pass<RowWidthAny>(lattices, workspaces, valueCount).run(initial: initial, rounds: rounds, update: update)
-            }
+            Pass(lattices, workspaces, valueCount).run(initial: initial, rounds: rounds, update: update)
         }
     }
 
     /// One call of ``iterate(_:initial:valueCount:rounds:workspaces:update:)``: raw views of
     /// the lattices and buffers, so the hot loops see plain pointers and no reference counts.
-    private struct Pass<Width: RowWidth> {
+    /// The arithmetic of splat, blur and slice is in CDivSegKernels (vectorised per
+    /// instruction-set level, see ``SIMDKernels``); this drives it over bands and blocks.
+    private struct Pass {
         typealias V = SIMD8<Float>
         let views: [View]
         let workspaces: [Workspace]
-        let n: Int, vc: Int, tail: Int
-        private let dynamicChunks: Int
-        /// Whole vectors per point in the input and output rows.
-        var chunks: Int { Width.chunks ?? dynamicChunks }
-        /// Vectors per vertex row (the tail rounded up).
-        var rowChunks: Int { Width.chunks ?? (dynamicChunks + (tail > 0 ? 1 : 0)) }
+        let n: Int, vc: Int
+        /// Vectors per vertex row (`vc` rounded up to whole vectors).
+        let rowChunks: Int
         let parallel: Bool
         /// Bands of points splatted concurrently, each into its own vertex buffers.
         let bands: Int
@@ -339,8 +331,7 @@ public struct PermutohedralLattice: Sendable {
             self.workspaces = workspaces
             n = lattices[0].pointCount
             vc = valueCount
-            dynamicChunks = vc / 8
-            tail = Width.chunks == nil ? vc % 8 : 0
+            rowChunks = (vc + 7) / 8
             parallel = lattices.contains { $0.parallel }
             let partials = workspaces.map(\.partials.count).min()!
             bands = parallel ? max(1, min(1 + partials, n / 16_384)) : 1
@@ -353,7 +344,7 @@ public struct PermutohedralLattice: Sendable {
             forEachBand { band, range in
                 let buffers = splatBuffers(band: band, target: target)
                 clear(buffers)
-                for i in range { splat(point: i, values: initial + i * vc, into: buffers) }
+                splat(range, values: initial + range.lowerBound * vc, into: buffers)
             }
             for round in 0..<rounds {
                 let last = round + 1 == rounds
@@ -372,9 +363,7 @@ public struct PermutohedralLattice: Sendable {
                         let end = min(start + Self.blockSize, range.upperBound)
                         slice(start..<end, from: results, into: block)
                         update(round, start..<end, block, next)
-                        if !last {
-                            for i in start..<end { splat(point: i, values: next + (i - start) * vc, into: buffers) }
-                        }
+                        if !last { splat(start..<end, values: next, into: buffers) }
                         start = end
                     }
                 }
@@ -406,25 +395,17 @@ public struct PermutohedralLattice: Sendable {
             }
         }
 
-        @inline(__always)
-        private func splat(point i: Int, values src: UnsafePointer<Float>, into buffers: [UnsafeMutablePointer<V>]) {
-            let chunks = self.chunks, rowChunks = self.rowChunks, tail = self.tail
+        /// Splats the points of `points`, whose values are consecutive rows at `values`.
+        private func splat(_ points: Range<Int>, values: UnsafePointer<Float>, into buffers: [UnsafeMutablePointer<V>]) {
             for k in 0..<views.count {
-                let view = views[k], rows = buffers[k]
-                let corners = view.corners
-                let vs = view.vertices + i &* corners, ws = view.splatWeights + i &* corners
-                for r in 0..<corners {
-                    let dst = rows + Int(vs[r]) &* rowChunks
-                    let w = ws[r], wv = V(repeating: w)
-                    for c in 0..<chunks {
-                        dst[c] += wv * UnsafeRawPointer(src + 8 &* c).loadUnaligned(as: V.self)
-                    }
-                    if tail > 0 {
-                        let raw = UnsafeMutableRawPointer(dst + chunks).assumingMemoryBound(to: Float.self)
-                        for t in 0..<tail { raw[t] += w * src[8 &* chunks &+ t] }
-                    }
-                }
+                let view = views[k], start = points.lowerBound * view.corners
+                ds_lattice_splat(Self.floats(buffers[k]), 8 * rowChunks, values, vc, points.count,
+                                 view.vertices + start, view.splatWeights + start, view.corners)
             }
+        }
+
+        private static func floats(_ rows: UnsafeMutablePointer<V>) -> UnsafeMutablePointer<Float> {
+            UnsafeMutableRawPointer(rows).assumingMemoryBound(to: Float.self)
         }
 
         /// Adds the other bands' splats into band 0's buffers, all lattices in one parallel loop.
@@ -451,20 +432,14 @@ public struct PermutohedralLattice: Sendable {
             let rowChunks = self.rowChunks
             var a = target
             var b = (0..<views.count).map { k in target[k] == workspaces[k].first ? workspaces[k].second : workspaces[k].first }
-            let half = V(repeating: 0.5)
             for j in 0..<views.map(\.corners).max()! {
                 let old = a, new = b, views = self.views
                 let sizes = views.map { j < $0.corners ? $0.vertexCount : 0 }
                 forEachJoined(sizes, minimum: 2048) { k, range in
-                    let m = views[k].vertexCount, nb = views[k].neighbours
-                    let old = old[k], new = new[k]
-                    for index in range {
-                        let v = index &+ 1
-                        let slot = 2 &* (j &* m &+ index)
-                        let n1 = old + Int(nb[slot]) &* rowChunks, n2 = old + Int(nb[slot + 1]) &* rowChunks
-                        let o = old + v &* rowChunks, out = new + v &* rowChunks
-                        for c in 0..<rowChunks { out[c] = o[c] + half * (n1[c] + n2[c]) }
-                    }
+                    let m = views[k].vertexCount
+                    ds_lattice_blur(Self.floats(new[k]), Self.floats(old[k]), 8 * rowChunks,
+                                    views[k].neighbours + 2 * (j * m + range.lowerBound),
+                                    range.lowerBound, range.count)
                 }
                 for k in views.indices where j < views[k].corners { swap(&a[k], &b[k]) }
             }
@@ -488,45 +463,13 @@ public struct PermutohedralLattice: Sendable {
 
         /// The sum over lattices of the sliced values of `points`, into consecutive rows.
         private func slice(_ points: Range<Int>, from results: [UnsafeMutablePointer<V>], into block: UnsafeMutablePointer<Float>) {
-            let start = points.lowerBound
-            let chunks = self.chunks, rowChunks = self.rowChunks, tail = self.tail
             for k in 0..<views.count {
-                let view = views[k], rows = UnsafePointer(results[k])
-                let corners = view.corners
-                for i in points {
-                    let vs = view.vertices + i &* corners, ws = view.sliceWeights + i &* corners
-                    let out = block + (i &- start) &* vc
-                    // Most rows are 1–3 vectors: accumulate each across the corners.
-                    for c in 0..<chunks {
-                        var acc = V()
-                        for r in 0..<corners {
-                            acc += V(repeating: ws[r]) * rows[Int(vs[r]) &* rowChunks &+ c]
-                        }
-                        let p = UnsafeMutableRawPointer(out + 8 &* c)
-                        if k > 0 { acc += p.loadUnaligned(as: V.self) }
-                        p.storeBytes(of: acc, as: V.self)
-                    }
-                    for t in 0..<tail {
-                        var acc: Float = 0
-                        for r in 0..<corners {
-                            let row: UnsafePointer<V> = rows + (Int(vs[r]) &* rowChunks &+ chunks)
-                            let raw = UnsafeRawPointer(row).assumingMemoryBound(to: Float.self)
-                            acc += ws[r] * raw[t]
-                        }
-                        out[8 &* chunks &+ t] = k > 0 ? out[8 &* chunks &+ t] + acc : acc
-                    }
-                }
+                let view = views[k], start = points.lowerBound * view.corners
+                ds_lattice_slice(block, vc, points.count, Self.floats(results[k]), 8 * rowChunks,
+                                 view.vertices + start, view.sliceWeights + start, view.corners, k > 0 ? 1 : 0)
             }
         }
     }
-
-    /// Vectors per row, fixed at compile time for the common widths (nil: read at run time).
-    private protocol RowWidth { static var chunks: Int? { get } }
-    private enum RowWidth1: RowWidth { static var chunks: Int? { 1 } }
-    private enum RowWidth2: RowWidth { static var chunks: Int? { 2 } }
-    private enum RowWidth3: RowWidth { static var chunks: Int? { 3 } }
-    private enum RowWidth4: RowWidth { static var chunks: Int? { 4 } }
-    private enum RowWidthAny: RowWidth { static var chunks: Int? { nil } }
 
     /// Raw views of a lattice's arrays for the hot loops (the lattice keeps them alive).
     private struct View {
