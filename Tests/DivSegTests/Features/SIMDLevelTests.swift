@@ -1,6 +1,7 @@
 import DivSeg
 import DivSegCore
 import DivSegIO
+import DivSegTestSupport
 import Testing
 
 /// The method's results at every vector-kernel level this machine supports (see
