@@ -172,7 +172,9 @@ static const char *or_root(const char *object) {
 int ds_h5_has_signature(const char *path, int *err) {
     static const unsigned char sig[8] = {0x89, 'H', 'D', 'F', '\r', '\n', 0x1a, '\n'};
     if (err) *err = 0;
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    // O_NONBLOCK: a FIFO must not block the open (the Swift side refuses non-regular files
+    // first; this is the second line of defence).
+    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
     if (fd < 0) {
         if (err) *err = errno;
         return -1;
@@ -183,8 +185,8 @@ int ds_h5_has_signature(const char *path, int *err) {
         close(fd);
         return -1;
     }
-    if (S_ISDIR(st.st_mode)) {
-        if (err) *err = EISDIR;
+    if (!S_ISREG(st.st_mode)) {
+        if (err) *err = S_ISDIR(st.st_mode) ? EISDIR : EINVAL;
         close(fd);
         return -1;
     }

@@ -4,4 +4,5 @@
 #define CDIVSEG_SHIMS_H
 #include "ds_hdf5.h"
 #include "ds_image.h"
+#include "ds_files.h"
 #endif

@@ -221,10 +221,13 @@ public struct CAMBaseline: Sendable, Equatable, Codable {
     public func save(to path: String) throws(BaselineError) {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys]
-        do {
-            try encoder.encode(self).write(to: URL(fileURLWithPath: path), options: .atomic)
-        } catch {
-            throw .fileFailed(path: path, reason: error.localizedDescription)
+        let data: Data
+        do { data = try encoder.encode(self) } catch {
+            throw .fileFailed(path: path, reason: "it cannot be encoded as JSON (\(error))")
+        }
+        // Regular files only (never a device), atomically, with the system's reason on failure.
+        do throws(FileAccessError) { try RegularFile.writeAtomically(data, to: path) } catch {
+            throw .fileFailed(path: path, reason: error.reason)
         }
     }
 
@@ -236,8 +239,8 @@ public struct CAMBaseline: Sendable, Equatable, Codable {
     ///   ``BaselineError/malformedFile(path:detail:)``.
     public init(contentsOf path: String, featureRule expectedRule: String = FeatureGrid.ruleName) throws(BaselineError) {
         let data: Data
-        do { data = try Data(contentsOf: URL(fileURLWithPath: path)) } catch {
-            throw .fileFailed(path: path, reason: error.localizedDescription)
+        do throws(FileAccessError) { data = Data(try RegularFile.readAll(path, limit: 256 << 20)) } catch {
+            throw .fileFailed(path: path, reason: error.reason)
         }
         do {
             self = try JSONDecoder().decode(CAMBaseline.self, from: data)

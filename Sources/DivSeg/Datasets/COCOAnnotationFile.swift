@@ -1,3 +1,4 @@
+import DivSegIO
 import Foundation
 
 /// The parts of a COCO instances JSON file the readers use: images, categories and the object
@@ -24,8 +25,11 @@ struct COCOAnnotationFile: Sendable {
         guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory), !isDirectory.boolValue else {
             throw .notFound(path: path, what: "COCO annotation file")
         }
-        guard let data = FileManager.default.contents(atPath: path) else {
-            throw .malformedJSON(path: path, reason: "the file cannot be read (permissions?)")
+        // Regular files only (a FIFO would block, a device never end), size checked first;
+        // COCO's own train2017 instances file is under 0.5 GB.
+        let data: Data
+        do throws(FileAccessError) { data = Data(try RegularFile.readAll(path, limit: 4 << 30)) } catch {
+            throw .malformedJSON(path: path, reason: "the file cannot be read: \(error.reason)")
         }
         let raw: RawFile
         do {

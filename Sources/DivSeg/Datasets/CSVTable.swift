@@ -1,3 +1,4 @@
+import DivSegIO
 import Foundation
 
 /// A small CSV reader for the dataset files: a header line, then one record per line.
@@ -62,8 +63,10 @@ struct CSVTable {
         guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory), !isDirectory.boolValue else {
             throw .notFound(path: path, what: what)
         }
-        guard let data = FileManager.default.contents(atPath: path) else {
-            throw .malformedRow(path: path, line: 1, reason: "the file cannot be read (permissions?)")
+        // Regular files only (a FIFO would block, a device never end), size checked first.
+        let data: [UInt8]
+        do throws(FileAccessError) { data = try RegularFile.readAll(path, limit: 1 << 30) } catch {
+            throw .malformedRow(path: path, line: 1, reason: "the file cannot be read: \(error.reason)")
         }
         guard let text = String(validating: data, as: UTF8.self) else {
             throw .malformedRow(path: path, line: 1, reason: "the file is not UTF-8 text")

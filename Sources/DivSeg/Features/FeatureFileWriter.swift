@@ -51,10 +51,13 @@ public struct FeatureFileWriter: Sendable {
 
     /// Output files for `images`: `out` itself for a single image (unless it is an existing
     /// directory), otherwise `out/<image name>.h5`; the directory is created if needed.
+    /// Throws before anything is written if two images share a name, an output is an input
+    /// (``OutputClashError``), or an output is a device, FIFO or directory (``FileAccessError``).
     public static func outputPaths(for images: [String], out: String) throws -> [String] {
         var isDirectory: ObjCBool = false
         let exists = FileManager.default.fileExists(atPath: out, isDirectory: &isDirectory)
         if images.count == 1 && !(exists && isDirectory.boolValue) {
+            try OutputPlan.check([(input: images[0], output: out)])
             return [out]
         }
         if exists && !isDirectory.boolValue {
@@ -62,12 +65,16 @@ public struct FeatureFileWriter: Sendable {
         }
         try FileManager.default.createDirectory(atPath: out, withIntermediateDirectories: true)
         var seen: [String: String] = [:]
-        return try images.map { image in
+        let paths = try images.map { image in
             let name = URL(fileURLWithPath: image).deletingPathExtension().lastPathComponent + ".h5"
             if let other = seen[name] { throw OutputError.nameClash(name, other, image) }
             seen[name] = image
             return (out as NSString).appendingPathComponent(name)
         }
+        // Every output against every input (an image may itself be an .h5 name in `out`),
+        // and each one a place a regular file may go — all before anything is computed.
+        try OutputPlan.check(Array(zip(images, paths)).map { (input: $0.0, output: $0.1) })
+        return paths
     }
 
     /// Problems with the output location.

@@ -8,15 +8,24 @@ import Foundation
 /// let digest = try FileDigest.sha256(ofFileAt: "classes/giraffe/localizer.h5")
 /// ```
 public enum FileDigest {
-    /// Digest of a file's bytes, read in 1 MiB chunks.
+    /// Digest of a regular file's bytes, read in 1 MiB chunks. A FIFO, device or directory
+    /// is refused before anything is read (a FIFO would block, `/dev/zero` never ends).
     public static func sha256(ofFileAt path: String) throws -> String {
-        guard let handle = FileHandle(forReadingAtPath: path) else {
-            throw DigestError.unreadable(path: path)
+        let opened: RegularFile.Opened
+        do throws(FileAccessError) { opened = try RegularFile.openForReading(path) } catch {
+            switch error {
+            case .notRegular(_, let kind): throw DigestError.notRegularFile(path: path, kind: kind)
+            default: throw DigestError.unreadable(path: path)
+            }
         }
+        let handle = FileHandle(fileDescriptor: opened.descriptor, closeOnDealloc: true)
         defer { try? handle.close() }
         var hasher = SHA256()
         while true {
-            let chunk = try handle.read(upToCount: 1 << 20) ?? Data()
+            let chunk: Data
+            do { chunk = try handle.read(upToCount: 1 << 20) ?? Data() } catch {
+                throw DigestError.unreadable(path: path)
+            }
             if chunk.isEmpty { break }
             hasher.update(data: chunk)
         }
@@ -38,11 +47,21 @@ public enum FileDigest {
     /// A file that could not be read for hashing.
     public enum DigestError: Error, Equatable, CustomStringConvertible {
         case unreadable(path: String)
+        /// A FIFO, device, socket or directory where a file was expected.
+        case notRegularFile(path: String, kind: String)
         public var description: String {
-            "Cannot read '\(path)' to compute its SHA-256: check that it exists and is readable."
+            switch self {
+            case .unreadable(let path):
+                return "Cannot read '\(path)' to compute its SHA-256: check that it exists and is readable."
+            case .notRegularFile(let path, let kind):
+                return "'\(path)' is \(kind), not a regular file, so it cannot be read or hashed; "
+                    + "replace it with the regular file that belongs there."
+            }
         }
         public var path: String {
-            switch self { case .unreadable(let path): return path }
+            switch self {
+            case .unreadable(let path), .notRegularFile(let path, _): return path
+            }
         }
     }
 }

@@ -14,6 +14,9 @@ import Foundation
 public enum HDF5Error: Error, Equatable, CustomStringConvertible {
     /// Nothing exists at `path`.
     case fileNotFound(path: String)
+    /// The path names a directory, FIFO, device or socket: only regular files are opened
+    /// (a FIFO would block HDF5 for ever, `/dev/zero` would be read without end).
+    case notRegularFile(path: String, kind: String)
     /// The file exists but carries no HDF5 signature (an image, text, an empty file, ...).
     case notHDF5(path: String)
     /// The operating system refused to open the file: permissions, a directory, a lock held
@@ -44,6 +47,8 @@ public enum HDF5Error: Error, Equatable, CustomStringConvertible {
         switch self {
         case .fileNotFound(let path), .notHDF5(let path), .readOnly(let path), .closed(let path):
             return path
+        case .notRegularFile(let path, _):
+            return path
         case .openFailed(let path, _), .corrupt(let path, _), .writeFailed(let path, _):
             return path
         case .missingObject(let path, _), .missingAttribute(let path, _, _):
@@ -58,6 +63,9 @@ public enum HDF5Error: Error, Equatable, CustomStringConvertible {
         case .fileNotFound(let path):
             return "There is no file at '\(path)'. Check the path (relative paths are resolved "
                 + "against the current directory)."
+        case .notRegularFile(let path, let kind):
+            return "'\(path)' is \(kind), not a regular file, so it cannot be opened as an HDF5 "
+                + "file. Give the path of the .h5 file itself."
         case .notHDF5(let path):
             return "The file '\(path)' is not an HDF5 file (it has no HDF5 signature). Check that "
                 + "the path names the .h5 file and not, say, an image or a download error page."

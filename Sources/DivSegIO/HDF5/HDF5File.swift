@@ -58,6 +58,15 @@ public final class HDF5File: @unchecked Sendable {
     /// defer { file.close() }
     /// ```
     public static func open(_ path: String) throws -> HDF5File {
+        // HDF5 opens the file itself, so check the path just before: a FIFO would block it,
+        // a device would be read without end.
+        do throws(FileAccessError) { try RegularFile.checkReadable(path) } catch {
+            switch error {
+            case .notFound: throw HDF5Error.fileNotFound(path: path)
+            case .notRegular(_, let kind): throw HDF5Error.notRegularFile(path: path, kind: kind)
+            default: throw HDF5Error.openFailed(path: path, detail: error.reason)
+            }
+        }
         var err: Int32 = 0
         switch ds_h5_has_signature(path, &err) {
         case 1:
@@ -91,6 +100,10 @@ public final class HDF5File: @unchecked Sendable {
     /// out.close()
     /// ```
     public static func create(_ path: String) throws -> HDF5File {
+        // Truncating a device or FIFO in place is never what a caller means.
+        do throws(FileAccessError) { try RegularFile.checkOutput(path) } catch {
+            throw HDF5Error.writeFailed(path: path, detail: error.reason)
+        }
         var id: Int64 = -1
         let (status, message) = callShim { ds_h5_create(path, &id, $0, $1) }
         guard status == DS_H5_OK else { throw HDF5Error.writeFailed(path: path, detail: message) }
@@ -113,6 +126,11 @@ public final class HDF5File: @unchecked Sendable {
     /// }
     /// ```
     public static func writeAtomically(to path: String, _ body: (HDF5File) throws -> Void) throws {
+        // The rename would replace whatever is at `path`: a device node (`--out /dev/full`)
+        // or a directory must be refused, not replaced.
+        do throws(FileAccessError) { try RegularFile.checkOutput(path) } catch {
+            throw HDF5Error.writeFailed(path: path, detail: error.reason)
+        }
         let tmp = path + ".tmp-\(getpid())-" + String(UInt64.random(in: 0...UInt64.max), radix: 36)
         let file: HDF5File
         do {

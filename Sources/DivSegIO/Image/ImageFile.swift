@@ -14,26 +14,24 @@ enum ImageFile {
     static let maxFileBytes = 2 << 30
 
     static func read(_ path: String) throws(ImageError) -> [UInt8] {
-        let fd = open(path, O_RDONLY | O_CLOEXEC)
-        if fd < 0 {
-            let code = errno
-            if code == ENOENT || code == ENOTDIR { throw .fileNotFound(path: path) }
-            throw .unreadable(path: path, reason: message(code))
+        // Only regular files: a FIFO would block the open, /dev/zero would never end.
+        let opened: RegularFile.Opened
+        do throws(FileAccessError) {
+            opened = try RegularFile.openForReading(path, limit: maxFileBytes)
+        } catch {
+            switch error {
+            case .notFound: throw .fileNotFound(path: path)
+            case .tooLarge(_, let bytes, _):
+                throw .unreadable(path: path, reason: "it is \(bytes >> 20) MiB, larger than any "
+                                  + "image this tool decodes could be")
+            default: throw .unreadable(path: path, reason: error.reason)
+            }
         }
+        let fd = opened.descriptor
         defer { close(fd) }
+        let expected = opened.size
 
-        var info = stat()
-        guard fstat(fd, &info) == 0 else { throw .unreadable(path: path, reason: message(errno)) }
-        if (info.st_mode & S_IFMT) == S_IFDIR {
-            throw .unreadable(path: path, reason: "it is a directory, not an image file")
-        }
-        let expected = Int(info.st_size)
-        if expected > maxFileBytes {
-            throw .unreadable(path: path, reason: "it is \(expected >> 20) MiB, larger than any "
-                              + "image this tool decodes could be")
-        }
-
-        // Sized from fstat, but read until EOF anyway: pipes and /proc-like files report 0,
+        // Sized from fstat, but read until EOF anyway: /proc-like files report 0,
         // and a file may grow while being read.
         var bytes = [UInt8](repeating: 0, count: max(expected, 1 << 16))
         var count = 0
@@ -72,6 +70,10 @@ enum ImageFile {
     /// a crash at any moment) see either the old file or the complete new one, never a
     /// partial PNG.
     static func writeAtomically(_ bytes: [UInt8], to path: String) throws(ImageError) {
+        // Never rename over a device, FIFO or directory (`--out /dev/full`).
+        do throws(FileAccessError) { try RegularFile.checkOutput(path) } catch {
+            throw .writeFailed(path: path, reason: error.reason)
+        }
         guard !path.isEmpty, !path.hasSuffix("/") else {
             throw .writeFailed(path: path, reason: "the path names a directory, not a file")
         }

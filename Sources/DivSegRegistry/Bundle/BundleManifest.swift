@@ -1,3 +1,4 @@
+import DivSegIO
 import Foundation
 
 /// `manifest.json` of a class bundle (DESIGN.md §4): who the class is, which localizer file
@@ -107,12 +108,18 @@ public struct BundleManifest: Codable, Sendable, Equatable {
         self.created = created; self.toolVersion = toolVersion
     }
 
+    /// A manifest is a few kilobytes; anything past this is not one.
+    public static let maxFileBytes = 1 << 20
+
     /// Reads and decodes a manifest; the schema version is checked before anything else so
     /// that a newer manifest is reported as such rather than as a decoding failure.
     public static func read(from path: String) throws -> BundleManifest {
         let data: Data
-        do { data = try Data(contentsOf: URL(fileURLWithPath: path)) } catch {
-            throw BundleError.missingFile(bundle: (path as NSString).deletingLastPathComponent, file: "manifest.json")
+        // Regular files only, size-checked: a FIFO manifest must not hang a whole registry.
+        do throws(FileAccessError) { data = Data(try RegularFile.readAll(path, limit: maxFileBytes)) } catch {
+            let owner = (path as NSString).deletingLastPathComponent
+            if case .notFound = error { throw BundleError.missingFile(bundle: owner, file: "manifest.json") }
+            throw BundleError.badManifest(bundle: owner, detail: "manifest.json: \(error.reason)")
         }
         struct Version: Decodable { var schemaVersion: Int? }
         let bundle = (path as NSString).deletingLastPathComponent

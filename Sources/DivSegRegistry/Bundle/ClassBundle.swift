@@ -24,10 +24,22 @@ public struct ClassBundle: Sendable {
         let manifest = try BundleManifest.read(from: (directory as NSString).appendingPathComponent("manifest.json"))
         try ClassBundle.checkFileName(manifest.localizer.file, bundle: directory)
         let localizer = (directory as NSString).appendingPathComponent(manifest.localizer.file)
-        guard FileManager.default.fileExists(atPath: localizer) else {
-            throw BundleError.missingFile(bundle: directory, file: manifest.localizer.file)
+        // One open + fstat decides: missing, not a regular file (a directory, FIFO or device
+        // would break or hang every command on the registry), or hashed.
+        let digest: String
+        do { digest = try FileDigest.sha256(ofFileAt: localizer) } catch let error as FileDigest.DigestError {
+            switch error {
+            case .notRegularFile(_, let kind):
+                throw BundleError.badLocalizer(bundle: directory, detail: "\(manifest.localizer.file) is \(kind), "
+                    + "not a regular file; copy the bundle again or retrain it")
+            case .unreadable:
+                if !FileManager.default.fileExists(atPath: localizer) {
+                    throw BundleError.missingFile(bundle: directory, file: manifest.localizer.file)
+                }
+                throw BundleError.badLocalizer(bundle: directory, detail: "\(manifest.localizer.file) cannot be read; "
+                    + "check its permissions")
+            }
         }
-        let digest = try FileDigest.sha256(ofFileAt: localizer)
         guard digest == manifest.localizer.sha256 else {
             throw BundleError.hashMismatch(bundle: directory, file: manifest.localizer.file,
                                            expected: manifest.localizer.sha256, actual: digest)
@@ -65,29 +77,59 @@ public struct ClassBundle: Sendable {
     /// Writes a bundle directory atomically: files go to a temporary sibling directory that is
     /// renamed into place, so a reader sees the old bundle or the new one, never a mix.
     /// `writeLocalizer` writes the weights to the path it is given.
+    ///
+    /// `directory` is checked with ``BundleTarget/check(_:replace:)`` before anything is
+    /// written and again just before the swap: a folder of other files, a file, a device or a
+    /// registry is never replaced, an existing bundle only with `replace`. An existing target
+    /// is swapped with the new bundle in one step where the file system can
+    /// (`renameat2(RENAME_EXCHANGE)`), else moved aside and restored if the move in fails.
     public static func write(to directory: String, manifest: BundleManifest, corpus: CorpusFile,
+                             replace: Bool = false,
                              writeLocalizer: (String) throws -> Void) throws -> ClassBundle {
+        try BundleTarget.check(directory, replace: replace)
         let fm = FileManager.default
         let parent = (directory as NSString).deletingLastPathComponent
-        try fm.createDirectory(atPath: parent.isEmpty ? "." : parent, withIntermediateDirectories: true)
+        do {
+            try fm.createDirectory(atPath: parent.isEmpty ? "." : parent, withIntermediateDirectories: true)
+        } catch {
+            throw FileAccessError.notWritable(path: directory, reason: "its folder '\(parent)' cannot be created")
+        }
         let staging = directory + ".tmp-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
-        try fm.createDirectory(atPath: staging, withIntermediateDirectories: false)
+        do { try fm.createDirectory(atPath: staging, withIntermediateDirectories: false) } catch {
+            throw FileAccessError.notWritable(path: directory, reason: "cannot create '\(staging)' beside it "
+                + "(\(RegularFile.systemMessage(errno)))")
+        }
         do {
             var manifest = manifest
             try checkFileName(manifest.localizer.file, bundle: directory)
             let localizer = (staging as NSString).appendingPathComponent(manifest.localizer.file)
             try writeLocalizer(localizer)
             manifest.localizer.sha256 = try FileDigest.sha256(ofFileAt: localizer)
-            try corpus.csv().write(toFile: (staging as NSString).appendingPathComponent("corpus.csv"), atomically: true, encoding: .utf8)
-            try manifest.encoded().write(to: URL(fileURLWithPath: (staging as NSString).appendingPathComponent("manifest.json")), options: .atomic)
-            // Swap: an existing bundle is moved aside first, then removed once the new one is in place.
-            var old: String?
-            if fm.fileExists(atPath: directory) {
-                old = directory + ".old-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
-                try fm.moveItem(atPath: directory, toPath: old!)
+            try RegularFile.writeAtomically(Array(corpus.csv().utf8), to: (staging as NSString).appendingPathComponent("corpus.csv"))
+            try RegularFile.writeAtomically(try manifest.encoded(), to: (staging as NSString).appendingPathComponent("manifest.json"))
+            // Checked again: the target may have changed during training.
+            switch try BundleTarget.check(directory, replace: replace) {
+            case .absent:
+                guard rename(staging, directory) == 0 else {
+                    throw FileAccessError.notWritable(path: directory, reason: RegularFile.systemMessage(errno))
+                }
+            case .emptyDirectory, .bundle:
+                if try RegularFile.exchange(staging, directory) {
+                    // `staging` now holds the old bundle (checked: only its own files).
+                    try? fm.removeItem(atPath: staging)
+                } else {
+                    let old = directory + ".old-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
+                    guard rename(directory, old) == 0 else {
+                        throw FileAccessError.notWritable(path: directory, reason: RegularFile.systemMessage(errno))
+                    }
+                    guard rename(staging, directory) == 0 else {
+                        let reason = RegularFile.systemMessage(errno)
+                        _ = rename(old, directory)
+                        throw FileAccessError.notWritable(path: directory, reason: reason)
+                    }
+                    try? fm.removeItem(atPath: old)
+                }
             }
-            try fm.moveItem(atPath: staging, toPath: directory)
-            if let old { try? fm.removeItem(atPath: old) }
         } catch {
             try? fm.removeItem(atPath: staging)
             throw error

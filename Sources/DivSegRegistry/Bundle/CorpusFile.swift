@@ -1,3 +1,4 @@
+import DivSegIO
 import Foundation
 
 /// `corpus.csv` of a bundle: the images its localizer was trained on, with every tag the
@@ -38,9 +39,12 @@ public struct CorpusFile: Sendable, Equatable {
     /// Parses `corpus.csv`; `bundle` names the bundle in errors.
     public static func read(from path: String, bundle: String? = nil) throws -> CorpusFile {
         let owner = bundle ?? (path as NSString).deletingLastPathComponent
-        guard let text = try? String(contentsOfFile: path, encoding: .utf8) else {
-            throw BundleError.missingFile(bundle: owner, file: "corpus.csv")
+        let bytes: [UInt8]
+        do throws(FileAccessError) { bytes = try RegularFile.readAll(path, limit: maxFileBytes) } catch {
+            if case .notFound = error { throw BundleError.missingFile(bundle: owner, file: "corpus.csv") }
+            throw BundleError.badCorpus(bundle: owner, detail: error.reason)
         }
+        let text = try decodeUTF8(bytes, owner: owner)
         var lines = text.split(separator: "\n", omittingEmptySubsequences: true).map(String.init)
         guard let first = lines.first, first.trimmingCharacters(in: .whitespaces) == header else {
             throw BundleError.badCorpus(bundle: owner, detail: "the first line must be '\(header)'")
@@ -56,6 +60,32 @@ public struct CorpusFile: Sendable, Equatable {
             entries.append(Entry(path: fields[0], tags: tags, sha256: fields[2]))
         }
         return CorpusFile(entries: entries)
+    }
+
+    /// A corpus lists at most a few hundred thousand images; past this it is not a corpus.
+    public static let maxFileBytes = 256 << 20
+
+    /// Strict UTF-8: a bad byte is reported with its line and byte offset instead of being
+    /// taken for a missing file (or silently replaced).
+    static func decodeUTF8(_ bytes: [UInt8], owner: String) throws -> String {
+        if let text = String(validating: bytes, as: UTF8.self) { return text }
+        // Find the first invalid sequence by decoding scalar by scalar.
+        var decoder = UTF8()
+        var iterator = bytes.makeIterator()
+        var offset = 0, line = 1
+        while true {
+            switch decoder.decode(&iterator) {
+            case .scalarValue(let scalar):
+                if scalar == "\n" { line += 1 }
+                offset += UTF8.width(scalar)
+            case .emptyInput:
+                return String(decoding: bytes, as: UTF8.self)
+            case .error:
+                let byte = offset < bytes.count ? String(bytes[offset], radix: 16, uppercase: true) : "?"
+                throw BundleError.badCorpus(bundle: owner, detail: "it is not UTF-8 text: line \(line), byte "
+                    + "offset \(offset) (0x\(byte)) is not valid UTF-8; save the file as UTF-8")
+            }
+        }
     }
 
     static func splitCSV(_ line: String) -> [String] {

@@ -30,6 +30,9 @@ public struct BundleTrainer: Sendable {
     /// Storage of the weights in the bundle (float16 halves the size; scores change < 1e-3).
     public var storage: HDF5Storage = .float16
     public static let toolVersion = DivSegVersion.tool
+    /// Whether an existing bundle at the output directory may be replaced (`train --force`).
+    /// Anything else there (other files, a registry) is refused either way: see ``BundleTarget``.
+    public var replaceExisting = false
 
     public init() {}
 
@@ -37,6 +40,8 @@ public struct BundleTrainer: Sendable {
                       extractor: HypercolumnExtractor, cache: FeatureCache,
                       backbone: BundleManifest.BackboneInfo, to directory: String,
                       progress: ((LocalizerTrainer.Progress) -> Void)? = nil) throws -> (ClassBundle, LocalizerReport) {
+        // Before the (long) training: refuse a target that would be lost or is a registry.
+        try BundleTarget.check(directory, replace: replaceExisting)
         let name = ClassNames.canonical(rawName)
         let positives = dataset.samples.filter { $0.tags.contains(name) }
         var others = dataset.samples.filter { !$0.tags.contains(name) }
@@ -97,7 +102,8 @@ public struct BundleTrainer: Sendable {
                             heldOutAccuracy: report.evaluatedOn == .heldOut ? report.accuracy : nil,
                             heldOutAUC: report.evaluatedOn == .heldOut ? report.auc : nil),
             created: ISO8601DateFormatter().string(from: Date()), toolVersion: BundleTrainer.toolVersion)
-        let bundle = try ClassBundle.write(to: directory, manifest: manifest, corpus: corpus) { path in
+        let bundle = try ClassBundle.write(to: directory, manifest: manifest, corpus: corpus,
+                                            replace: replaceExisting) { path in
             try localizer.save(to: path, storage: storage)
         }
         return (bundle, report)

@@ -45,6 +45,9 @@ extension DivSegRegistry {
         }
 
         func run() throws {
+            // Checked before the long run: a device or folder there is refused at once.
+            if let json { try RegularFile.checkOutput(json) }
+            if let save { try RegularFile.checkOutput(save) }
             let names = classes.map { $0.split(separator: ",").map { ClassNames.canonical(String($0).trimmingCharacters(in: .whitespaces)) } }
                 ?? ClassNames.voc
             let weights = try backbone.resolvedWeightsPath()
@@ -103,7 +106,7 @@ extension DivSegRegistry {
                                     evalImages: eval.samples.count)
                 let encoder = JSONEncoder()
                 encoder.outputFormatting = [.sortedKeys, .prettyPrinted]
-                try encoder.encode(output).write(to: URL(fileURLWithPath: json), options: .atomic)
+                try RegularFile.writeAtomically(try encoder.encode(output), to: json)
             }
         }
     }

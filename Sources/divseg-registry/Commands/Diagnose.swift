@@ -56,6 +56,8 @@ extension DivSegRegistry {
         }
 
         func run() throws {
+            // Checked before the long run: a device or folder there is refused at once.
+            if let json { try RegularFile.checkOutput(json) }
             guard let kind = LocalizerScore(rawValue: score) else {
                 throw ValidationError("--score must be one of \(LocalizerScore.allCases.map(\.rawValue).joined(separator: ", ")).")
             }
@@ -152,7 +154,7 @@ extension DivSegRegistry {
                 encoder.outputFormatting = [.sortedKeys, .prettyPrinted]
                 encoder.nonConformingFloatEncodingStrategy = .convertToString(positiveInfinity: "inf",
                                                                               negativeInfinity: "-inf", nan: "nan")
-                try encoder.encode(output).write(to: URL(fileURLWithPath: json), options: .atomic)
+                try RegularFile.writeAtomically(try encoder.encode(output), to: json)
             }
         }
     }

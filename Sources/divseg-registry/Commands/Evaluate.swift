@@ -29,6 +29,8 @@ extension DivSegRegistry {
         @OptionGroup var crf: CRFOptions
 
         func run() throws {
+            // Checked before the long run: a device or folder there is refused at once.
+            if let saveJSON { try RegularFile.checkOutput(saveJSON) }
             let crfParameters = try crf.parameters()
             let (registry, weights) = try registryOptions.open(backbone: backbone)
             let extractor = try HypercolumnExtractor(weightsAt: weights)
@@ -46,7 +48,7 @@ extension DivSegRegistry {
             let scores = try SegmentationEvaluator(pipeline: pipeline, features: provider).evaluate(samples) { _, _ in progress.advance() }
             progress.finish()
             if let saveJSON {
-                try scores.jsonData().write(to: URL(fileURLWithPath: saveJSON), options: .atomic)
+                try RegularFile.writeAtomically(try scores.jsonData(), to: saveJSON)
             }
             if json {
                 print(String(decoding: try scores.jsonData(), as: UTF8.self))

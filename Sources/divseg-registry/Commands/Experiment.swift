@@ -1,6 +1,7 @@
 import ArgumentParser
 import DivSeg
 import DivSegCore
+import DivSegIO
 import DivSegRegistry
 import Foundation
 
@@ -94,10 +95,10 @@ extension DivSegRegistry {
             func write(_ report: ExperimentReport) throws {
                 var report = report
                 report.command = command
-                try report.markdown().write(toFile: (out as NSString).appendingPathComponent("experiments.md"),
-                                            atomically: true, encoding: .utf8)
-                try report.jsonData().write(to: URL(fileURLWithPath: (out as NSString).appendingPathComponent("experiments.json")),
-                                            options: .atomic)
+                try RegularFile.writeAtomically(Array(report.markdown().utf8),
+                                                to: (out as NSString).appendingPathComponent("experiments.md"))
+                try RegularFile.writeAtomically(try report.jsonData(),
+                                                to: (out as NSString).appendingPathComponent("experiments.json"))
             }
 
             let display = ExperimentProgress()

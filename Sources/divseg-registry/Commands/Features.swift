@@ -36,9 +36,10 @@ extension DivSegRegistry {
         }
 
         func run() throws {
+            // Outputs first (clashes, special files): refused before the weights are loaded.
+            let targets = try FeatureFileWriter.outputPaths(for: images, out: out)
             let extractor = try HypercolumnExtractor(weightsAt: backbone.resolvedWeightsPath())
             let writer = FeatureFileWriter(extractor: extractor, storage: storage)
-            let targets = try FeatureFileWriter.outputPaths(for: images, out: out)
             var progress = ProgressReporter(total: images.count, label: "features")
             var failures: [String] = []
             for (image, target) in zip(images, targets) {

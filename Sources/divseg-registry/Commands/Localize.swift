@@ -19,6 +19,8 @@ extension DivSegRegistry {
         @OptionGroup var backbone: BackboneOptions
 
         func run() throws {
+            // The heat map must not replace the image it is drawn over (nor the weights).
+            try OutputPlan.check([(input: image, output: out)], otherInputs: [backbone.resolvedWeightsPath()])
             let (registry, weights) = try registryOptions.open(backbone: backbone)
             guard let bundle = registry.bundle(named: className) else {
                 throw ValidationError("No class '\(className)' in \(registry.directory); `divseg-registry list` shows the classes.")

@@ -29,6 +29,8 @@ extension DivSegRegistry {
         @Option(help: "Negative images drawn per positive (default: 1 for mlp as in the paper, every untagged image for cam).")
         var negativesPerPositive: Double?
         @Option(help: "Random seed (same inputs + seed ⇒ identical weights).") var seed: UInt64 = 1
+        @Flag(help: "Replace an existing bundle at --out (atomically). Other files there are never replaced.")
+        var force = false
         @OptionGroup var cacheOptions: CacheOptions
         @OptionGroup var backbone: BackboneOptions
 
@@ -39,6 +41,8 @@ extension DivSegRegistry {
             guard let kind = LocalizerKind(rawValue: localizer) else {
                 throw ValidationError("--localizer must be one of \(LocalizerKind.allCases.map(\.rawValue).joined(separator: ", ")).")
             }
+            // Before loading anything: a target that would be lost is refused at once.
+            try BundleTarget.check(out, replace: force)
             let weights = try backbone.resolvedWeightsPath()
             let extractor = try HypercolumnExtractor(weightsAt: weights)
             let data = try Dataset.open(spec: dataset, split: split)
@@ -49,6 +53,7 @@ extension DivSegRegistry {
             trainer.trainer.learningRate = learningRate
             trainer.trainer.seed = seed
             trainer.negativesPerPositive = negativesPerPositive
+            trainer.replaceExisting = force
             var bar: ProgressReporter?
             let (bundle, report) = try trainer.train(
                 className: className, dataset: data, spec: dataset, extractor: extractor,

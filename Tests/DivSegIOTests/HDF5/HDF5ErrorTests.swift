@@ -42,8 +42,8 @@ struct HDF5ErrorTests {
             #expect {
                 try HDF5File.open(dir.path)
             } throws: { error in
-                guard case .openFailed(let path, let detail)? = error as? HDF5Error else { return false }
-                return path == dir.path && detail.lowercased().contains("directory")
+                guard case .notRegularFile(let path, let kind)? = error as? HDF5Error else { return false }
+                return path == dir.path && kind.contains("directory")
             }
         }
     }

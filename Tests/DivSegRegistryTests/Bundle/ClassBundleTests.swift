@@ -18,9 +18,16 @@ func makeBundle(in registry: URL, name: String, preferredLabel: Int? = nil,
         created: "2026-11-26T00:00:00Z", toolVersion: "test")
     let corpus = CorpusFile(entries: [.init(path: "a.jpg", tags: [name], sha256: "00"),
                                       .init(path: "b, with comma.jpg", tags: ["dog", "cat"], sha256: "11")])
-    return try ClassBundle.write(to: registry.appendingPathComponent(name).path, manifest: manifest, corpus: corpus) { path in
+    // Written beside the folder, then moved in as a user copying a bundle would: writing a
+    // bundle straight into a registry folder is refused once it has a ledger or lock.
+    let scratch = registry.deletingLastPathComponent().appendingPathComponent("divseg-bundle-\(UUID())")
+    defer { try? FileManager.default.removeItem(at: scratch) }
+    _ = try ClassBundle.write(to: scratch.appendingPathComponent(name).path, manifest: manifest, corpus: corpus) { path in
         try Localizer(randomWithHiddenUnits: 4, className: name, seed: 3).save(to: path, storage: .float16)
     }
+    let destination = registry.appendingPathComponent(name).path
+    try FileManager.default.moveItem(atPath: scratch.appendingPathComponent(name).path, toPath: destination)
+    return try ClassBundle(at: destination, backbone: nil)
 }
 
 let testBackbone = BundleManifest.BackboneInfo(name: "vgg16-imagenet", weightsSHA256: "ab", featureRule: FeatureGrid.ruleName)
