@@ -1,5 +1,6 @@
 import DivSegIO
 import Foundation
+import DivSegTestSupport
 import Testing
 #if canImport(Glibc)
 import Glibc
@@ -11,8 +12,8 @@ import Glibc
 /// `timeout`, so a regression that hangs fails (status 124) instead of hanging the suite.
 @Suite("divseg-registry: files and outputs")
 struct FileSafetyCommandTests {
-    static let images = CLIRunner.sharedRoot + "/data/coco-mini/images/"
-    static let reference = CLIRunner.sharedRoot + "/testdata/vgg16-reference/"
+    static let images = SharedData.cocoMiniImages + "/"
+    static let reference = SharedData.referenceDir + "/"
 
     /// Runs the CLI under `timeout` (a hang detector only: correct runs end in seconds).
     static func run(_ arguments: [String], in directory: String? = nil) throws -> CLIRunner.Result {
