@@ -14,6 +14,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <math.h>
 #include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -665,6 +666,18 @@ ds_h5_status ds_h5_write_floats(int64_t file, const char *name, const float *val
             goto done;
         }
         ds_f32_to_f16_array(values, halves, count);
+        // A finite value beyond ±65504 became infinity: refuse rather than store a silently
+        // different number (a plain loop over 16-bit words; the compiler vectorises it).
+        uint64_t infinities = 0, input_infinities = 0;
+        for (hsize_t i = 0; i < count; i++) infinities += (halves[i] & 0x7fffu) == 0x7c00u;
+        if (infinities)
+            for (hsize_t i = 0; i < count; i++) input_infinities += isinf(values[i]) != 0;
+        if (infinities != input_infinities) {
+            set_msg(msg, cap, "'%s' has %llu values beyond float16's range (largest finite 65504); "
+                    "store it as float32", name, (unsigned long long)(infinities - input_infinities));
+            st = DS_H5_FAILED;
+            goto done;
+        }
         // Converted already: memory type = file type in host order, so HDF5 only copies.
         H5Tset_order(mtype, H5Tget_order(H5T_NATIVE_FLOAT));
         if (H5Dwrite(dset, mtype, H5S_ALL, H5S_ALL, H5P_DEFAULT, halves) < 0) {

@@ -231,10 +231,17 @@ public struct FeatureCache: Sendable {
     private func imageDigest(_ imagePath: String) throws(CacheError) -> String {
         do {
             return try FileDigest.sha256(ofFileAt: imagePath)
-        } catch {
+        } catch let error as FileDigest.DigestError {
             // Only what is wrong: the digest error's own text repeats the path and the advice.
-            let reason = FileManager.default.fileExists(atPath: imagePath) ? "it cannot be opened for reading" : "there is no such file"
+            let reason: String
+            switch error {
+            case .notRegularFile(_, let kind): reason = "it is \(kind), not a regular file"
+            case .unreadable:
+                reason = FileManager.default.fileExists(atPath: imagePath) ? "it cannot be opened for reading" : "there is no such file"
+            }
             throw .unreadableImage(path: imagePath, reason: reason)
+        } catch {
+            throw .unreadableImage(path: imagePath, reason: "\(error)")
         }
     }
 

@@ -33,12 +33,54 @@ public struct FeatureFileWriter: Sendable {
         return features
     }
 
+    /// Computes and writes the features of many images, in order, writing one image's file
+    /// while the next image is computed: the write and its fsync wait on the disk, not on the
+    /// CPU. At most one finished image waits to be written (one extra hypercolumn in memory).
+    /// Returns each image's error, nil where its file was written; `afterEach` runs on the
+    /// calling thread once an image's features are computed (or failed).
+    public func write(images: [String], to targets: [String],
+                      afterEach: (Int) -> Void = { _ in }) -> [Error?] {
+        precondition(images.count == targets.count, "one target per image")
+        let failures = FailureList(count: images.count)
+        let writer = DispatchQueue(label: "divseg.features.writer")
+        let slot = DispatchSemaphore(value: 1)
+        let storage = self.storage
+        for (index, (imagePath, target)) in zip(images, targets).enumerated() {
+            do {
+                let image = try ImageDecoder.decodeRGB(contentsOf: imagePath)
+                let features = extractor.extract(from: image)
+                let size = (height: image.height, width: image.width)
+                slot.wait()
+                writer.async {
+                    defer { slot.signal() }
+                    do {
+                        try FeatureFileWriter.write(features, source: imagePath, originalSize: size, to: target,
+                                                    storage: storage)
+                    } catch {
+                        failures.set(index, error)
+                    }
+                }
+            } catch {
+                failures.set(index, error)
+            }
+            afterEach(index)
+        }
+        writer.sync {}
+        return failures.all
+    }
+
+    /// Errors recorded by the writer thread and the caller's thread.
+    private final class FailureList: @unchecked Sendable {
+        private let lock = NSLock()
+        private var errors: [Error?]
+        init(count: Int) { errors = Array(repeating: nil, count: count) }
+        func set(_ index: Int, _ error: Error) { lock.lock(); errors[index] = error; lock.unlock() }
+        var all: [Error?] { lock.lock(); defer { lock.unlock() }; return errors }
+    }
+
     /// Writes already computed features.
     public static func write(_ features: Hypercolumns, source: String, originalSize: (height: Int, width: Int),
                              to path: String, storage: HDF5Storage = .float16) throws {
-        if storage == .float16, let largest = features.features.scalars.lazy.map(abs).max(), !(largest < 65504) {
-            throw OutputError.outOfFloat16Range(path, largest)
-        }
         try HDF5File.writeAtomically(to: path) { file in
             try file.writeFloats("hypercolumn", features.features.scalars, shape: features.features.shape,
                                  storage: storage)
@@ -81,15 +123,12 @@ public struct FeatureFileWriter: Sendable {
     public enum OutputError: Error, CustomStringConvertible, Equatable {
         case notADirectory(String)
         case nameClash(String, String, String)
-        case outOfFloat16Range(String, Float)
         public var description: String {
             switch self {
             case .notADirectory(let path):
                 return "--out '\(path)' is a file, but several images need a directory."
             case .nameClash(let name, let a, let b):
                 return "'\(a)' and '\(b)' would both be written to \(name); process them into separate directories."
-            case .outOfFloat16Range(let path, let value):
-                return "The features for '\(path)' reach \(value), beyond float16's range (65504); write them with --storage float32."
             }
         }
     }

@@ -41,17 +41,9 @@ extension DivSegRegistry {
             let extractor = try HypercolumnExtractor(weightsAt: backbone.resolvedWeightsPath())
             let writer = FeatureFileWriter(extractor: extractor, storage: storage)
             var progress = ProgressReporter(total: images.count, label: "features")
-            var failures: [String] = []
-            for (image, target) in zip(images, targets) {
-                do {
-                    try writer.write(imageAt: image, to: target)
-                } catch {
-                    failures.append("\(error)")
-                    printError("error: \(error)")
-                }
-                progress.advance()
-            }
+            let failures = writer.write(images: images, to: targets) { _ in progress.advance() }.compactMap { $0 }
             progress.finish()
+            for failure in failures { printError("error: \(failure)") }
             if !failures.isEmpty {
                 throw ExitCode(failures.count == images.count ? 1 : 2)
             }

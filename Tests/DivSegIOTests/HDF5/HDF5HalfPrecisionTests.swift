@@ -35,4 +35,23 @@ struct HDF5HalfPrecisionTests {
         #expect(w.values == big)
         print(String(format: "float16 read of 4.3 M values: %.3f s", seconds))
     }
+
+    @Test("a finite value beyond float16's range is refused, naming the dataset; infinities given stay allowed")
+    func outOfRange() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("divseg-half-\(UUID())")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let path = dir.appendingPathComponent("h.h5").path
+        #expect {
+            try HDF5File.writeAtomically(to: path) { try $0.writeFloats("big", [1, 70_000, 2], shape: [3], storage: .float16) }
+        } throws: { "\($0)".contains("float16's range") && "\($0)".contains("big") }
+        #expect(!FileManager.default.fileExists(atPath: path), "nothing is left behind")
+        // 65519 still rounds to the largest finite half; an infinity given stays one.
+        try HDF5File.writeAtomically(to: path) {
+            try $0.writeFloats("edge", [65519, -.infinity], shape: [2], storage: .float16)
+        }
+        let file = try HDF5File.open(path)
+        defer { file.close() }
+        #expect(try file.readFloats("edge").values == [65504, -.infinity])
+    }
 }
