@@ -36,6 +36,10 @@ public struct BundleTrainer: Sendable {
                       backbone: BundleManifest.BackboneInfo, to directory: String,
                       progress: ((LocalizerTrainer.Progress) -> Void)? = nil) throws -> (ClassBundle, LocalizerReport) {
         let name = ClassNames.canonical(rawName)
+        // The name becomes a directory name in registries: refuse it before any work.
+        if let problem = ClassNameRule.problem(name: name) {
+            throw RegistryError.invalidClassName(name: name, reason: problem)
+        }
         let positives = dataset.samples.filter { $0.tags.contains(name) }
         var others = dataset.samples.filter { !$0.tags.contains(name) }
         // The negatives are drawn here (seeded) so that the corpus records exactly them.
