@@ -46,6 +46,9 @@ struct RetrainOptions: ParsableArguments {
         if let crash = ProcessInfo.processInfo.environment["DIVSEG_REGISTRY_CRASH_AT"] {
             editor.simulatedCrash = CrashPoint(rawValue: crash)
         }
+        if let failure = ProcessInfo.processInfo.environment["DIVSEG_REGISTRY_FAIL_AT"] {
+            editor.simulatedFailure = CrashPoint(rawValue: failure)
+        }
         return editor
     }
 

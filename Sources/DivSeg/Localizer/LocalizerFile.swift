@@ -33,6 +33,11 @@ public enum LocalizerFile {
         guard shape == expected else {
             throw LocalizerError.wrongShape(path: path, dataset: name, found: shape, expected: expected)
         }
-        return try file.readFloats(name).values
+        let values = try file.readFloats(name).values
+        // Non-finite weights would turn every score into NaN without any error.
+        if let index = values.firstIndex(where: { !$0.isFinite }) {
+            throw LocalizerError.malformedFile(path: path, detail: "the dataset '\(name)' holds a non-finite value (\(values[index]) at index \(index))")
+        }
+        return values
     }
 }

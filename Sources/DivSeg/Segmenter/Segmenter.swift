@@ -379,22 +379,29 @@ public struct Segmenter: Sendable {
     /// - Throws: ``SegmenterError/incompatibleFeatureRule(path:found:expected:)``,
     ///   ``SegmenterError/malformedFile(path:detail:)`` (not a segmenter file, missing or
     ///   inconsistent arrays), or ``HDF5Error`` (no such file, not HDF5, damaged).
-    public init(contentsOf path: String, featureRule expectedRule: String = FeatureGrid.ruleName) throws {
+    /// `displayPath` is the name used in messages when `path` is another way to reach the
+    /// file (the registry reads a snapshot through `/proc/self/fd/N`).
+    public init(contentsOf path: String, displayPath: String? = nil,
+                featureRule expectedRule: String = FeatureGrid.ruleName) throws {
         let file = try HDF5File.open(path)
         defer { file.close() }
-        func malformed(_ detail: String) -> SegmenterError { .malformedFile(path: path, detail: detail) }
+        let shownPath = displayPath ?? path
+        func malformed(_ detail: String) -> SegmenterError { .malformedFile(path: shownPath, detail: detail) }
         switch try ModelFileHeader.check(file, kind: "segmenter", format: Self.formatName,
                                          required: ["classes", "fingerprint", "hypercolumn_channels"], featureRule: expectedRule) {
         case .malformed(let detail)?: throw malformed(detail)
         case .featureRule(let found)?:
-            throw SegmenterError.incompatibleFeatureRule(path: path, found: found, expected: expectedRule)
+            throw SegmenterError.incompatibleFeatureRule(path: shownPath, found: found, expected: expectedRule)
         case nil: break
         }
         let classes = try file.stringArrayAttribute("classes")
         let fingerprint = try file.stringAttribute("fingerprint")
         let channelsValue = try file.floatAttribute("hypercolumn_channels")
-        guard channelsValue >= 1, channelsValue == channelsValue.rounded() else {
-            throw malformed("hypercolumn_channels is \(channelsValue), not a positive integer")
+        // Checked before any conversion to Int: a value like 1e30 or NaN must be an error,
+        // not a trap. The bound is re-checked against the input size below.
+        guard channelsValue.isFinite, channelsValue >= 1, channelsValue <= 16_777_216,
+              channelsValue == channelsValue.rounded() else {
+            throw malformed("the attribute hypercolumn_channels is \(channelsValue), not a whole number from 1 to 16777216")
         }
         func read(_ name: String, rank: Int) throws -> (values: [Float], shape: [Int]) {
             guard file.contains(name) else { throw malformed("the dataset '\(name)' is missing") }
@@ -407,6 +414,15 @@ public struct Segmenter: Sendable {
         let w1 = try read("hidden/kernel", rank: 2), b1 = try read("hidden/bias", rank: 1)
         let w2 = try read("output/kernel", rank: 2), b2 = try read("output/bias", rank: 1)
         let mean = try read("input/mean", rank: 1), std = try read("input/std", rank: 1)
+        for (name, array) in [("hidden/kernel", w1), ("hidden/bias", b1), ("output/kernel", w2),
+                              ("output/bias", b2), ("input/mean", mean), ("input/std", std)] {
+            if let index = array.values.firstIndex(where: { !$0.isFinite }) {
+                throw malformed("the dataset '\(name)' holds a non-finite value (\(array.values[index]) at index \(index))")
+            }
+        }
+        guard Float(w1.shape[1]) >= channelsValue else {
+            throw malformed("the attribute hypercolumn_channels is \(Int(channelsValue)), more than the \(w1.shape[1]) inputs of hidden/kernel")
+        }
         let (h, d) = (w1.shape[0], w1.shape[1])
         guard w2.shape[1] == h, b1.shape == [h], b2.shape == [w2.shape[0]],
               mean.shape == [d], std.shape == [d] else {

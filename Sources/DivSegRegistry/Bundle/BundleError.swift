@@ -9,12 +9,14 @@ public enum BundleError: Error, Equatable, CustomStringConvertible {
     case incompatibleBackbone(bundle: String, detail: String)
     case badLocalizer(bundle: String, detail: String)
     case badCorpus(bundle: String, detail: String)
+    /// The bundle is fine but every label id 1…254 is taken by other classes.
+    case noFreeLabel(bundle: String, className: String)
 
     public var bundle: String {
         switch self {
         case .missingFile(let b, _), .badManifest(let b, _), .unsupportedSchema(let b, _, _),
              .unsafePath(let b, _), .hashMismatch(let b, _, _, _), .incompatibleBackbone(let b, _),
-             .badLocalizer(let b, _), .badCorpus(let b, _):
+             .badLocalizer(let b, _), .badCorpus(let b, _), .noFreeLabel(let b, _):
             return b
         }
     }
@@ -37,6 +39,8 @@ public enum BundleError: Error, Equatable, CustomStringConvertible {
             return "Bundle '\(bundle)': the localizer weights cannot be used (\(detail))."
         case .badCorpus(let bundle, let detail):
             return "Bundle '\(bundle)': corpus.csv is invalid (\(detail))."
+        case .noFreeLabel(let bundle, let name):
+            return "Bundle '\(bundle)' cannot be served: no free label id for '\(name)' (ids 1…254 are all used by other classes). Remove classes you no longer need."
         }
     }
 }

@@ -1,3 +1,4 @@
+import DivSeg
 import DivSegIO
 import Foundation
 
@@ -112,7 +113,10 @@ public struct BundleManifest: Codable, Sendable, Equatable {
     public static let maxFileBytes = 1 << 20
 
     /// Reads and decodes a manifest; the schema version is checked before anything else so
-    /// that a newer manifest is reported as such rather than as a decoding failure.
+    /// that a newer manifest is reported as such rather than as a decoding failure. Whole-number
+    /// fields are checked for type and range, and the class name and aliases against
+    /// ``ClassNameRule``, so that a bad value is reported by field, with what was found and
+    /// what is allowed.
     public static func read(from path: String) throws -> BundleManifest {
         let data: Data
         // Regular files only, size-checked: a FIFO manifest must not hang a whole registry.
@@ -121,25 +125,107 @@ public struct BundleManifest: Codable, Sendable, Equatable {
             if case .notFound = error { throw BundleError.missingFile(bundle: owner, file: "manifest.json") }
             throw BundleError.badManifest(bundle: owner, detail: "manifest.json: \(error.reason)")
         }
-        struct Version: Decodable { var schemaVersion: Int? }
         let bundle = (path as NSString).deletingLastPathComponent
-        guard let version = try? JSONDecoder().decode(Version.self, from: data) else {
+        guard let object = (try? JSONSerialization.jsonObject(with: data)) as? [String: Any] else {
             throw BundleError.badManifest(bundle: bundle, detail: "not a JSON object")
         }
-        guard let schema = version.schemaVersion else {
+        guard let rawSchema = object["schemaVersion"] else {
             throw BundleError.badManifest(bundle: bundle, detail: "no schemaVersion")
         }
+        if let problem = wholeNumberProblem(rawSchema, field: "schemaVersion", range: 1...1_000_000) {
+            throw BundleError.badManifest(bundle: bundle, detail: problem)
+        }
+        let schema = Int((rawSchema as! NSNumber).doubleValue)
         guard supportedSchemaVersions.contains(schema) else {
             throw BundleError.unsupportedSchema(bundle: bundle, version: schema, supported: supportedSchemaVersions)
         }
+        for (field, range) in wholeNumberFields {
+            let keys = field.split(separator: ".").map(String.init)
+            var value: Any? = object
+            for key in keys { value = (value as? [String: Any])?[key] }
+            // A missing or null field is reported by the decoder (or is optional).
+            guard let value, !(value is NSNull) else { continue }
+            if let problem = wholeNumberProblem(value, field: field, range: range) {
+                throw BundleError.badManifest(bundle: bundle, detail: problem)
+            }
+        }
+        let manifest: BundleManifest
         do {
-            return try JSONDecoder().decode(BundleManifest.self, from: data)
+            manifest = try JSONDecoder().decode(BundleManifest.self, from: data)
         } catch let DecodingError.keyNotFound(key, context) {
             throw BundleError.badManifest(bundle: bundle, detail: "missing field '\((context.codingPath + [key]).map(\.stringValue).joined(separator: "."))'")
-        } catch let DecodingError.typeMismatch(_, context) {
-            throw BundleError.badManifest(bundle: bundle, detail: "field '\(context.codingPath.map(\.stringValue).joined(separator: "."))' has the wrong type")
+        } catch let DecodingError.typeMismatch(type, context) {
+            let field = context.codingPath.map(\.stringValue).joined(separator: ".")
+            throw BundleError.badManifest(bundle: bundle, detail: "field '\(field)' has the wrong type (expected \(typeName(type)))")
+        } catch let DecodingError.valueNotFound(type, context) {
+            let field = context.codingPath.map(\.stringValue).joined(separator: ".")
+            throw BundleError.badManifest(bundle: bundle, detail: "field '\(field)' is null (expected \(typeName(type)))")
+        } catch let DecodingError.dataCorrupted(context) {
+            let field = context.codingPath.map(\.stringValue).joined(separator: ".")
+            throw BundleError.badManifest(bundle: bundle, detail: field.isEmpty ? context.debugDescription : "field '\(field)' has an unusable value (\(context.debugDescription))")
         } catch {
             throw BundleError.badManifest(bundle: bundle, detail: "\(error)")
+        }
+        if let problem = ClassNameRule.problem(name: manifest.name) {
+            let hint = ClassNameRule.suggestion(for: manifest.name).map { " (e.g. '\($0)')" } ?? ""
+            throw BundleError.badManifest(bundle: bundle, detail: "the class name '\(manifest.name)' is not allowed: \(problem). A class name is \(ClassNameRule.summary)\(hint)")
+        }
+        for alias in manifest.aliases {
+            if let problem = ClassNameRule.problem(alias: ClassNames.normalize(alias)) {
+                throw BundleError.badManifest(bundle: bundle, detail: "the alias '\(alias)' is not allowed: \(problem). An alias is \(ClassNameRule.summary), with single spaces between words allowed")
+            }
+        }
+        return manifest
+    }
+
+    /// Whole-number fields (dotted paths) and the values they may take.
+    static let wholeNumberFields: [(String, ClosedRange<Double>)] = [
+        ("preferredLabel", 1...254),
+        ("localizer.inputChannels", 1...1_000_000),
+        ("localizer.hiddenUnits", 0...1_000_000),
+        ("training.positives", 0...1e12),
+        ("training.negatives", 0...1e12),
+        ("training.epochs", 0...1e12),
+        ("training.heldOutImages", 0...1e12),
+        ("training.seed", 0...18446744073709551615.0),
+    ]
+
+    /// What is wrong with a JSON value that must be a whole number in `range`, or nil.
+    static func wholeNumberProblem(_ value: Any, field: String, range: ClosedRange<Double>) -> String? {
+        let allowed = "a whole number from \(format(range.lowerBound)) to \(format(range.upperBound))"
+        // (No Bool test: a bridged NSNumber 0 or 1 may pass for one; the decoder reports
+        // a real boolean as the wrong type.)
+        guard !(value is String), let number = value as? NSNumber else {
+            return "field '\(field)' is \(describe(value)); expected \(allowed)"
+        }
+        let d = number.doubleValue
+        guard d.isFinite, d == d.rounded(), range.contains(d) else {
+            return "field '\(field)' is \(number); expected \(allowed)"
+        }
+        return nil
+    }
+
+    private static func format(_ d: Double) -> String {
+        d == 18446744073709551615.0 ? "2^64-1" : String(format: "%.0f", d)
+    }
+
+    private static func describe(_ value: Any) -> String {
+        switch value {
+        case let s as String: return "the string \"\(s)\""
+        case is [Any]: return "a list"
+        case is [String: Any]: return "an object"
+        default: return "'\(value)'"
+        }
+    }
+
+    private static func typeName(_ type: Any.Type) -> String {
+        switch type {
+        case is String.Type: return "a string"
+        case is Int.Type, is UInt64.Type: return "a whole number"
+        case is Float.Type, is Double.Type: return "a number"
+        case is [String].Type: return "a list of strings"
+        case is [Int].Type: return "a list of whole numbers"
+        default: return "\(type)"
         }
     }
 

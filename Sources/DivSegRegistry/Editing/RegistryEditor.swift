@@ -42,6 +42,9 @@ public struct RegistryEditor: Sendable {
     public var log: (@Sendable (String) -> Void)?
     /// Ends the process at this point of the commit, as a crash would (tests only).
     public var simulatedCrash: CrashPoint?
+    /// Makes this operation of the commit fail, as a refused rename would (tests only; only
+    /// ``CrashPoint/operation(_:)`` is used).
+    public var simulatedFailure: CrashPoint?
 
     public init(directory: String, backbone: BundleManifest.BackboneInfo, retrainer: SegmenterRetrainer? = nil) {
         self.directory = directory
@@ -101,15 +104,19 @@ public struct RegistryEditor: Sendable {
                                          problems: [], ledger: current.ledger)
             guard next.labels[candidate.name] != nil else { throw RegistryError.noFreeLabel(className: candidate.name) }
             var operations: [RegistryTransaction.Operation] = [.rename(from: transaction.stagedName(candidate.name), to: candidate.name)]
-            operations += try stageLedger(next, in: transaction)
             var result: SegmenterRetrainer.Result?
+            var segmenterOperations: [RegistryTransaction.Operation] = []
+            var segmenterSHA = next.ledger.segmenterSHA256
             if retrain {
-                let (ops, trained) = try stageSegmenter(next, in: transaction, progress: progress)
-                operations += ops
+                let (ops, trained, sha) = try stageSegmenter(next, in: transaction, progress: progress)
+                segmenterOperations = ops
+                segmenterSHA = sha
                 result = trained
             }
+            operations += try stageLedger(next, segmenterSHA256: segmenterSHA, in: transaction)
+            operations += segmenterOperations
             operations.append(.remove(path: transaction.stagingName))
-            try transaction.commit(operations, lockTimeout: lockTimeout, crash: simulatedCrash)
+            try transaction.commit(operations, lockTimeout: lockTimeout, crash: simulatedCrash, failure: simulatedFailure)
             let after = try currentRegistry()
             return ChangeReport(change: .added(candidate.name), label: after.labels[candidate.name], registry: after,
                                 retraining: result, removedSegmenter: false, seconds: Date().timeIntervalSince(start))
@@ -155,23 +162,29 @@ public struct RegistryEditor: Sendable {
             var operations: [RegistryTransaction.Operation] = [.rename(from: target, to: transaction.stagedName("removed-" + target))]
             let remaining = current.bundles.filter { ($0.directory as NSString).lastPathComponent != target }
             let next = Registry.assemble(directory: directory, candidates: remaining, problems: [], ledger: current.ledger)
-            operations += try stageLedger(next, in: transaction)
             var result: SegmenterRetrainer.Result?
             var removedSegmenter = false
+            var segmenterOperations: [RegistryTransaction.Operation] = []
+            var segmenterSHA = next.ledger.segmenterSHA256
             if retrain {
                 if next.bundles.isEmpty {
-                    if FileManager.default.fileExists(atPath: current.segmenterPath) {
-                        operations.append(.remove(path: Registry.segmenterFileName))
+                    var info = stat()
+                    if lstat(current.segmenterPath, &info) == 0 {
+                        segmenterOperations.append(.remove(path: Registry.segmenterFileName))
                         removedSegmenter = true
                     }
+                    segmenterSHA = nil
                 } else {
-                    let (ops, trained) = try stageSegmenter(next, in: transaction, progress: progress)
-                    operations += ops
+                    let (ops, trained, sha) = try stageSegmenter(next, in: transaction, progress: progress)
+                    segmenterOperations = ops
+                    segmenterSHA = sha
                     result = trained
                 }
             }
+            operations += try stageLedger(next, segmenterSHA256: segmenterSHA, in: transaction)
+            operations += segmenterOperations
             operations.append(.remove(path: transaction.stagingName))
-            try transaction.commit(operations, lockTimeout: lockTimeout, crash: simulatedCrash)
+            try transaction.commit(operations, lockTimeout: lockTimeout, crash: simulatedCrash, failure: simulatedFailure)
             let after = try currentRegistry()
             return ChangeReport(change: .removed(name), label: label, registry: after, retraining: result,
                                 removedSegmenter: removedSegmenter, seconds: Date().timeIntervalSince(start))
@@ -201,11 +214,11 @@ public struct RegistryEditor: Sendable {
         guard !current.bundles.isEmpty else { throw RegistryError.empty(directory) }
         let transaction = try RegistryTransaction.begin(in: directory)
         do {
-            var operations = try stageLedger(current, in: transaction)
-            let (ops, trained) = try stageSegmenter(current, in: transaction, progress: progress)
+            let (ops, trained, sha) = try stageSegmenter(current, in: transaction, progress: progress)
+            var operations = try stageLedger(current, segmenterSHA256: sha, in: transaction)
             operations += ops
             operations.append(.remove(path: transaction.stagingName))
-            try transaction.commit(operations, lockTimeout: lockTimeout, crash: simulatedCrash)
+            try transaction.commit(operations, lockTimeout: lockTimeout, crash: simulatedCrash, failure: simulatedFailure)
             let after = try currentRegistry()
             return ChangeReport(change: .retrained, label: nil, registry: after, retraining: trained,
                                 removedSegmenter: false, seconds: Date().timeIntervalSince(start))
@@ -246,9 +259,28 @@ public struct RegistryEditor: Sendable {
         } catch {
             problems.append("\(error)")
         }
-        let status = registry.segmenterStatus
+        var status = registry.segmenterStatus
         switch status {
-        case .current, .notNeeded: break
+        case .current:
+            // The header fits; the whole file must load (attributes in range, finite weights)
+            // and match the SHA-256 recorded when it was committed.
+            do { _ = try registry.loadSegmenter() } catch {
+                problems.append("segmenter: \(error)")
+                status = .unreadable("\(error)")
+            }
+            if registry.ledger.segmenterSHA256 == nil {
+                notes.append("no SHA-256 of \(Registry.segmenterFileName) is recorded in \(LabelLedger.fileName) (written by an older divseg); the next add, remove or retrain records it")
+            }
+        case .notNeeded: break
+        case .stale:
+            // Say what is actually wrong when it is not a change of classes.
+            var loadError: (any Error)?
+            do { _ = try registry.loadSegmenter() } catch { loadError = error }
+            if case RegistryError.segmenterMismatch(_, let detail)? = loadError {
+                problems.append("segmenter: \(detail)")
+            } else {
+                problems.append("segmenter: \(status)")
+            }
         default: problems.append("segmenter: \(status)")
         }
         let leftovers = RegistryTransaction.leftovers(in: directory)
@@ -259,6 +291,33 @@ public struct RegistryEditor: Sendable {
         notes.append("sample store: \(entries) entr\(entries == 1 ? "y" : "ies") (a cache; safe to delete)")
         return VerificationReport(registry: registry, checkedBundles: checked, problems: problems, notes: notes,
                                   segmenter: status)
+    }
+
+    /// Makes a registry that an interrupted or failed change left blocked usable again
+    /// (`divseg-registry verify --repair`): takes the mutation lock, completes or undoes
+    /// the change its journal describes, sets an invalid journal aside (renamed to
+    /// `.transaction.json.invalid-<time>`, never deleted), and deletes staging leftovers.
+    /// Returns one line per action taken.
+    ///
+    /// ```swift
+    /// for line in try RegistryEditor(directory: "classes", backbone: identity).repair() { print(line) }
+    /// ```
+    public func repair() throws -> [String] {
+        let lock = try RegistryLock.acquire(registry: directory, timeout: lockTimeout, purpose: "verify --repair")
+        defer { lock.release() }
+        var actions: [String] = []
+        do {
+            if try RegistryTransaction.recover(in: directory, lockTimeout: lockTimeout) {
+                actions.append("completed an interrupted change")
+            }
+        } catch RegistryError.invalidJournal(_, let reason) {
+            let name = try RegistryTransaction.setJournalAside(in: directory)
+            actions.append("set the invalid change journal aside as '\(name)' (\(reason)); nothing it listed was done")
+        }
+        let leftovers = RegistryTransaction.leftovers(in: directory)
+        RegistryTransaction.removeLeftovers(in: directory)
+        if !leftovers.isEmpty { actions.append("deleted staging leftovers: \(leftovers.joined(separator: ", "))") }
+        return actions
     }
 
     /// Validates a bundle directory for use: ``ClassBundle`` checks (manifest, schema, file
@@ -310,8 +369,11 @@ public struct RegistryEditor: Sendable {
     }
 
     /// Stages `labels.json` for `next` (its classes registered, all others retired).
-    private func stageLedger(_ next: Registry, in transaction: RegistryTransaction) throws -> [RegistryTransaction.Operation] {
+    private func stageLedger(_ next: Registry, segmenterSHA256: String?,
+                             in transaction: RegistryTransaction) throws -> [RegistryTransaction.Operation] {
         var ledger = next.ledger
+        // Recorded in the same commit as the segmenter file it describes.
+        ledger.segmenterSHA256 = segmenterSHA256
         ledger.retire(except: Set(next.bundles.map(\.name)))
         try DurableFile.write(try ledger.encoded(), to: transaction.stagedPath(LabelLedger.fileName))
         return [.rename(from: transaction.stagedName(LabelLedger.fileName), to: LabelLedger.fileName)]
@@ -320,7 +382,7 @@ public struct RegistryEditor: Sendable {
     /// Trains the segmenter for `next` and stages it.
     private func stageSegmenter(_ next: Registry, in transaction: RegistryTransaction,
                                 progress: ((SegmenterRetrainer.Phase) -> Void)?) throws
-        -> ([RegistryTransaction.Operation], SegmenterRetrainer.Result) {
+        -> ([RegistryTransaction.Operation], SegmenterRetrainer.Result, String) {
         guard let retrainer else {
             preconditionFailure("RegistryEditor needs a retrainer to retrain the segmenter; pass one or use retrain: false")
         }
@@ -334,6 +396,10 @@ public struct RegistryEditor: Sendable {
         do { try result.segmenter.save(to: staged) } catch {
             throw RegistryError.writeFailed(path: staged, reason: "\(error)")
         }
-        return ([.rename(from: transaction.stagedName(Registry.segmenterFileName), to: Registry.segmenterFileName)], result)
+        let sha: String
+        do { sha = try FileDigest.sha256(ofFileAt: staged) } catch {
+            throw RegistryError.writeFailed(path: staged, reason: "cannot read it back: \(error)")
+        }
+        return ([.rename(from: transaction.stagedName(Registry.segmenterFileName), to: Registry.segmenterFileName)], result, sha)
     }
 }

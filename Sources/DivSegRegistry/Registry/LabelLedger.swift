@@ -40,6 +40,9 @@ public struct LabelLedger: Codable, Sendable, Equatable {
     public var version: Int
     /// Ordered by label id.
     public private(set) var entries: [Entry]
+    /// SHA-256 of the `segmenter.h5` committed together with this ledger (nil: none, or
+    /// written by an older divseg). `verify` and ``Registry/loadSegmenter()`` check it.
+    public var segmenterSHA256: String?
 
     /// An empty ledger.
     public init() {
@@ -63,6 +66,9 @@ public struct LabelLedger: Codable, Sendable, Equatable {
             ledger = try JSONDecoder().decode(LabelLedger.self, from: Data(contentsOf: URL(fileURLWithPath: path)))
         } catch {
             throw RegistryError.damagedLedger(path: path, reason: "not a label ledger: \(error.localizedDescription)")
+        }
+        if let sha = ledger.segmenterSHA256, sha.count != 64 || !sha.allSatisfy({ $0.isHexDigit && !$0.isUppercase }) {
+            throw RegistryError.damagedLedger(path: path, reason: "segmenterSHA256 '\(sha.prefix(80))' is not a SHA-256 in hex")
         }
         guard ledger.version == currentVersion else {
             throw RegistryError.damagedLedger(path: path, reason: "version \(ledger.version); this divseg reads version \(currentVersion)")

@@ -36,6 +36,17 @@ public struct Registry: Sendable {
     /// `labels.json`), one sentence each.
     public let warnings: [String]
 
+    /// Why `labels.json` could not be read when the snapshot was taken (ids were then
+    /// assigned afresh, so a segmenter cannot match), or nil.
+    var ledgerProblem: RegistryError?
+    /// `segmenter.h5` as it was when the snapshot was taken (opened under the shared commit
+    /// lock): a commit that replaces the file afterwards does not change what this snapshot
+    /// loads, so a reader never pairs old classes with a new segmenter or the reverse.
+    var segmenterSnapshot: SnapshotFile?
+    /// Whether this value was taken by ``open(_:backbone:)`` (then a nil
+    /// ``segmenterSnapshot`` means there was no usable segmenter file at that moment).
+    var isSnapshot = false
+
     /// File name of the shared segmenter inside the registry folder.
     public static let segmenterFileName = "segmenter.h5"
     /// Where the shared segmenter lives.
@@ -71,7 +82,10 @@ public struct Registry: Sendable {
             defer { readLock?.release() }
             // A committer that crashed while this process waited for the lock left a journal.
             if RegistryTransaction.isPending(in: directory) { continue }
-            return try scan(directory, backbone: backbone)
+            var registry = try scan(directory, backbone: backbone)
+            registry.segmenterSnapshot = SnapshotFile(path: registry.segmenterPath)
+            registry.isSnapshot = true
+            return registry
         }
         throw RegistryError.unfinishedTransaction(directory: directory, reason: "changes keep being interrupted")
     }
@@ -93,10 +107,14 @@ public struct Registry: Sendable {
         }
         var warnings: [String] = []
         var ledger = LabelLedger()
+        var ledgerProblem: RegistryError?
         do { ledger = try LabelLedger.read(registry: directory) } catch {
             warnings.append("\(error) Label ids are assigned afresh until then.")
+            ledgerProblem = error as? RegistryError
         }
-        return assemble(directory: directory, candidates: bundles, problems: problems, ledger: ledger, warnings: warnings)
+        var registry = assemble(directory: directory, candidates: bundles, problems: problems, ledger: ledger, warnings: warnings)
+        registry.ledgerProblem = ledgerProblem
+        return registry
     }
 
     /// Whether a folder entry can be a bundle (hidden entries and staging leftovers are not).
@@ -133,7 +151,7 @@ public struct Registry: Sendable {
                     labels[bundle.name] = label
                     assigned.append(bundle)
                 } else {
-                    problems.append(.badManifest(bundle: bundle.directory, detail: RegistryError.noFreeLabel(className: bundle.name).description))
+                    problems.append(.noFreeLabel(bundle: bundle.directory, className: bundle.name))
                 }
             }
         }
@@ -165,12 +183,42 @@ public struct Registry: Sendable {
     /// - Throws: ``RegistryError/noSegmenter(_:)`` or ``RegistryError/staleSegmenter(_:)``
     ///   (both tell the user to run `retrain`), or the segmenter file's own error.
     public func loadSegmenter() throws -> Segmenter {
-        guard FileManager.default.fileExists(atPath: segmenterPath) else { throw RegistryError.noSegmenter(directory) }
-        let segmenter = try Segmenter(contentsOf: segmenterPath)
+        let source = segmenterSnapshot?.readablePath ?? segmenterPath
+        if segmenterSnapshot == nil {
+            var info = stat()
+            let exists = lstat(segmenterPath, &info) == 0
+            if exists, (info.st_mode & S_IFMT) != S_IFREG {
+                throw RegistryError.segmenterMismatch(directory: directory, detail: "'\(segmenterPath)' is not a regular file (a folder, symlink or device is in its place). Move it away and run `divseg-registry retrain --registry \(directory)`")
+            }
+            // A segmenter that appeared after this snapshot belongs to another state.
+            guard exists, !isSnapshot else { throw RegistryError.noSegmenter(directory) }
+        }
+        let segmenter = try Segmenter(contentsOf: source, displayPath: segmenterPath)
         guard segmenter.fingerprint == fingerprint, segmenter.classes == segmenterClasses else {
-            throw RegistryError.staleSegmenter(directory)
+            throw mismatchError(trainedFor: segmenter.classes)
+        }
+        // A file that was replaced by hand with one of the same classes but other weights.
+        if let recorded = ledger.segmenterSHA256 {
+            let actual = try FileDigest.sha256(ofFileAt: source)
+            guard actual == recorded else {
+                throw RegistryError.segmenterMismatch(directory: directory, detail: "'\(segmenterPath)' does not match the SHA-256 recorded in \(LabelLedger.fileName) (\(actual.prefix(12))…, expected \(recorded.prefix(12))…): it was replaced or damaged. Run `divseg-registry retrain --registry \(directory)` to write a new one")
+            }
         }
         return segmenter
+    }
+
+    /// Why a segmenter trained for `trained` does not fit this snapshot: a damaged ledger or
+    /// refused bundles say so; otherwise the class set changed (stale).
+    func mismatchError(trainedFor trained: [String]) -> RegistryError {
+        if let ledgerProblem {
+            return .segmenterMismatch(directory: directory, detail: "its label ids cannot be checked because \(ledgerProblem.description)")
+        }
+        let missing = Set(trained).subtracting(segmenterClasses)
+        let refused = problems.filter { missing.contains(($0.bundle as NSString).lastPathComponent) }
+        if !refused.isEmpty {
+            return .segmenterMismatch(directory: directory, detail: "it was trained with \(refused.map { "'\(($0.bundle as NSString).lastPathComponent)'" }.joined(separator: ", ")), which is refused now: \(refused.map(\.description).joined(separator: " ")) Repair or re-copy that bundle (or remove it and retrain)")
+        }
+        return .staleSegmenter(directory)
     }
 
     /// Whether the segmenter file fits this class set (reads only its header).
@@ -179,11 +227,12 @@ public struct Registry: Sendable {
     /// if registry.segmenterStatus == .stale { print("run `divseg-registry retrain`") }
     /// ```
     public var segmenterStatus: SegmenterStatus {
-        guard FileManager.default.fileExists(atPath: segmenterPath) else {
+        let source = segmenterSnapshot?.readablePath ?? segmenterPath
+        guard segmenterSnapshot != nil || FileManager.default.fileExists(atPath: segmenterPath) else {
             return bundles.isEmpty ? .notNeeded : .missing
         }
         do {
-            let file = try HDF5File.open(segmenterPath)
+            let file = try HDF5File.open(source)
             defer { file.close() }
             let classes = try file.stringArrayAttribute("classes")
             let fingerprint = try file.stringAttribute("fingerprint")
@@ -235,4 +284,29 @@ public struct Registry: Sendable {
         let canonical = ClassNames.canonical(name)
         return bundles.first { $0.name == canonical || $0.manifest.aliases.map(ClassNames.canonical).contains(canonical) }
     }
+}
+
+/// An open, read-only descriptor of a registry file taken in a snapshot. Closed when the
+/// last snapshot holding it goes away.
+final class SnapshotFile: Sendable {
+    let descriptor: Int32
+
+    /// Opens `path` if it is a regular file (not through a symlink, never blocking on a
+    /// FIFO); nil otherwise.
+    init?(path: String) {
+        let fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK)
+        guard fd >= 0 else { return nil }
+        var info = stat()
+        guard fstat(fd, &info) == 0, (info.st_mode & S_IFMT) == S_IFREG else {
+            close(fd)
+            return nil
+        }
+        descriptor = fd
+    }
+
+    deinit { close(descriptor) }
+
+    /// A path that opens this very file (Linux's /proc link to the descriptor), even after
+    /// the name was renamed over.
+    var readablePath: String { "/proc/self/fd/\(descriptor)" }
 }

@@ -32,12 +32,20 @@ public enum RegistryError: Error, Equatable, CustomStringConvertible {
     case bundleExists(path: String)
     /// A crashed change could not be completed (its journal is kept for the next attempt).
     case unfinishedTransaction(directory: String, reason: String)
+    /// The change journal is not one this divseg wrote (a tampered or foreign file); nothing
+    /// was done.
+    case invalidJournal(path: String, reason: String)
     /// `labels.json` cannot be read.
     case damagedLedger(path: String, reason: String)
     /// Every label id 1…254 is taken.
     case noFreeLabel(className: String)
     /// The registry's `settings.json` cannot be read.
     case damagedSettings(path: String, reason: String)
+    /// A name that ``ClassNameRule`` does not allow as a class name (`reason` says why).
+    case invalidClassName(name: String, reason: String)
+    /// The segmenter does not fit the registry's classes for a reason other than a change of
+    /// classes (a refused bundle, a damaged ledger, a file that does not match its record).
+    case segmenterMismatch(directory: String, detail: String)
 
     public var description: String {
         switch self {
@@ -65,12 +73,20 @@ public enum RegistryError: Error, Equatable, CustomStringConvertible {
             return "The bundle directory '\(path)' already exists. Remove it first (`divseg-registry remove`) or add the bundle under another class name."
         case .unfinishedTransaction(let dir, let reason):
             return "The registry '\(dir)' has an unfinished change from a command that was interrupted, and it could not be completed now: \(reason). Run `divseg-registry verify --registry \(dir)` with write access to complete it."
+        case .invalidJournal(let path, let reason):
+            let dir = (path as NSString).deletingLastPathComponent
+            return "The registry's change journal '\(path)' is not one divseg wrote (\(reason)); nothing was done. Run `divseg-registry verify --repair --registry \(dir)` to set it aside (it is kept, renamed) and use the registry again."
         case .damagedLedger(let path, let reason):
             return "The label-id ledger '\(path)' cannot be read (\(reason)). Restore it from a backup or version control; deleting it makes the registry assign label ids afresh (old label maps may then mean other classes)."
         case .noFreeLabel(let name):
             return "No free label id for '\(name)': ids 1…254 are all used or reserved. Remove classes you no longer need."
         case .damagedSettings(let path, let reason):
             return "The registry settings file '\(path)' cannot be read (\(reason)). Fix it, or delete it and record the data root again with `divseg-registry config data-root DIR`."
+        case .invalidClassName(let name, let reason):
+            let hint = ClassNameRule.suggestion(for: name).map { " Use e.g. '\($0)'." } ?? ""
+            return "'\(name)' cannot be a class name: \(reason). A class name is \(ClassNameRule.summary).\(hint)"
+        case .segmenterMismatch(let dir, let detail):
+            return "The segmenter in '\(dir)' cannot be used: \(detail)."
         }
     }
 }

@@ -71,7 +71,12 @@ public struct SampleStore: Sendable {
             defer { file.close() }
             guard (try? file.stringAttribute("format")) == Self.formatName else { return .damaged("not a sample-store entry") }
             guard (try? file.stringAttribute("key")) == key.text else { return .damaged("written for another key") }
-            let count = Int(try file.floatAttribute("count"))
+            // Checked before the conversion to Int, which traps on NaN or huge values.
+            let rawCount = try file.floatAttribute("count")
+            guard rawCount.isFinite, rawCount >= 0, rawCount <= Float(locationCount), rawCount == rawCount.rounded() else {
+                return .damaged("its count attribute is \(rawCount), not a whole number from 0 to \(locationCount)")
+            }
+            let count = Int(rawCount)
             let global = try file.readFloats("global").values
             guard global.allSatisfy(\.isFinite) else { return .damaged("non-finite global descriptor") }
             if count == 0 {

@@ -96,10 +96,23 @@ public final class RegistryLock {
     }
 
     private static func open(_ path: String, directory: String, create: Bool) throws -> RegistryLock? {
-        let flags = create ? (O_RDWR | O_CREAT | O_CLOEXEC) : (O_RDONLY | O_CLOEXEC)
+        // O_NOFOLLOW: a lock file replaced by a symlink must not make `acquire` write the
+        // holder note into the link's target (a file anywhere); O_NONBLOCK: a FIFO put in
+        // its place must not block the open. Only a regular file is used.
+        let flags = (create ? (O_RDWR | O_CREAT) : O_RDONLY) | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK
         let fd = systemOpen(path, flags, 0o644)
-        if fd >= 0 { return RegistryLock(path: path, descriptor: fd) }
+        if fd >= 0 {
+            var info = stat()
+            guard fstat(fd, &info) == 0, (info.st_mode & S_IFMT) == S_IFREG else {
+                close(fd)
+                throw RegistryError.writeFailed(path: path, reason: "it is not a regular file (a symlink, folder or device put in place of the registry's lock file); delete it, and the next command creates a new one")
+            }
+            return RegistryLock(path: path, descriptor: fd)
+        }
         let code = errno
+        if code == ELOOP || code == ENXIO {
+            throw RegistryError.writeFailed(path: path, reason: "it is not a regular file (a symlink, folder or device put in place of the registry's lock file); delete it, and the next command creates a new one")
+        }
         if !create { return nil }
         switch code {
         case EROFS, EACCES, EPERM:
@@ -122,8 +135,11 @@ public final class RegistryLock {
             }
             let waited = Date().timeIntervalSince(start)
             if waited >= timeout {
-                let holder = (try? String(contentsOfFile: path, encoding: .utf8))?
-                    .trimmingCharacters(in: .whitespacesAndNewlines)
+                // Read through the descriptor: the path is not reopened (it may have been swapped).
+                var buffer = [UInt8](repeating: 0, count: 512)
+                let count = pread(descriptor, &buffer, buffer.count, 0)
+                let holder = count > 0 ? String(decoding: buffer.prefix(count), as: UTF8.self)
+                    .trimmingCharacters(in: .whitespacesAndNewlines) : nil
                 release()
                 throw RegistryError.locked(directory: directory, holder: holder?.isEmpty == false ? holder : nil,
                                            waited: waited)

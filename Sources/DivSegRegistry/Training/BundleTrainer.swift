@@ -43,6 +43,10 @@ public struct BundleTrainer: Sendable {
         // Before the (long) training: refuse a target that would be lost or is a registry.
         try BundleTarget.check(directory, replace: replaceExisting)
         let name = ClassNames.canonical(rawName)
+        // The name becomes a directory name in registries: refuse it before any work.
+        if let problem = ClassNameRule.problem(name: name) {
+            throw RegistryError.invalidClassName(name: name, reason: problem)
+        }
         let positives = dataset.samples.filter { $0.tags.contains(name) }
         var others = dataset.samples.filter { !$0.tags.contains(name) }
         // The negatives are drawn here (seeded) so that the corpus records exactly them.

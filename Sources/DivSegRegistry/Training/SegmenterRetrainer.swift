@@ -130,13 +130,24 @@ public struct SegmenterRetrainer: Sendable {
                         progress: ((Phase) -> Void)? = nil) throws -> Result {
         guard !registry.bundles.isEmpty else { throw RegistryError.empty(registry.directory) }
         let (images, owners) = try corpusIndex(of: registry)
-        let localizers = try Dictionary(uniqueKeysWithValues: registry.bundles.map { bundle in
+        // Names come from user files: check them here too, so that a duplicate or reserved
+        // name is an error and never a trap in the dictionaries below.
+        var seen: Set<String> = []
+        for bundle in registry.bundles {
+            if let problem = ClassNameRule.problem(name: bundle.name) {
+                throw RegistryError.invalidClassName(name: bundle.name, reason: "\(problem) (bundle '\(bundle.directory)')")
+            }
+            guard seen.insert(bundle.name).inserted else {
+                throw RegistryError.invalidClassName(name: bundle.name, reason: "two bundles use it ('\(bundle.directory)')")
+            }
+        }
+        let localizers = try Dictionary(registry.bundles.map { bundle in
             do { return (bundle.name, try LocalizerFile.load(contentsOf: bundle.localizerPath)) } catch {
                 throw BundleError.badLocalizer(bundle: bundle.directory, detail: "\(error)")
             }
-        })
-        let channel = Dictionary(uniqueKeysWithValues: registry.segmenterClasses.enumerated().map { ($1, $0) })
-        let identities = Dictionary(uniqueKeysWithValues: registry.bundles.map { ($0.name, SampleKey.LocalizerIdentity($0)) })
+        }, uniquingKeysWith: { first, _ in first })
+        let channel = Dictionary(registry.segmenterClasses.enumerated().map { ($1, $0) }, uniquingKeysWith: { first, _ in first })
+        let identities = Dictionary(registry.bundles.map { ($0.name, SampleKey.LocalizerIdentity($0)) }, uniquingKeysWith: { first, _ in first })
         let context = SampleKey.Context(sampler: sampler, weightsSHA256: cache.weightsSHA256, featureRule: cache.featureRule)
         // The images that need their file — those with a key missing from the store — are
         // found and hash-checked before any work, so that a missing data root is one message
@@ -230,7 +241,7 @@ public struct SegmenterRetrainer: Sendable {
             case .missing: return nil
             case .damaged(let reason):
                 usage.damagedEntries += 1
-                store.log?("sample store: entry for '\(image.path)' (\(key.kind == .foreground ? "foreground" : "background")) \(reason); recomputing")
+                store.log?("sample store: entry '\(store.path(for: key))' for '\(image.path)' (\(key.kind == .foreground ? "foreground" : "background")) \(reason); recomputing")
                 return nil
             }
         }

@@ -97,7 +97,7 @@ struct RegistryTransactionTests {
         #expect {
             try Registry.open(dir, backbone: nil)
         } throws: { error in
-            guard case RegistryError.unfinishedTransaction(_, let reason) = error else { return false }
+            guard case RegistryError.invalidJournal(_, let reason) = error else { return false }
             return reason.contains("../stolen.h5")
         }
         #expect(FileManager.default.fileExists(atPath: dir + "/segmenter.h5"))
