@@ -30,9 +30,12 @@ extension DivSegRegistry {
         @Option(help: "Name of --registry in the tables.") var registryName: String = "registry"
         @Option(help: "Folder for experiments.md and experiments.json.") var out: String = "out/experiments"
         @Flag(help: "A few variants per table and at most 3 evaluation images (for tests).") var quick = false
-        @Option(help: "Evaluate at most this many images (first in id order).") var limit: Int?
+        @Option(parsing: .unconditional,
+                help: "Evaluate at most this many images (first in id order), \(ExperimentRunner.evaluationLimitRange.boundText).")
+        var limit: Int?
         @Option(help: "Tables to run, comma-separated: sampling, points, localizers, crf (default: all).") var tables: String?
-        @Option(help: "Segmenter epochs.") var epochs: Int = 2
+        @Option(parsing: .unconditional, help: "Segmenter epochs, \(SegmenterTrainer.epochsRange.boundText).")
+        var epochs: Int = 2
         @Flag(help: "Also write each variant's segmenter to <out>/segmenters/.") var saveSegmenters = false
         @Flag(help: "Do not use the registries' sample stores (.samples/): re-sample every image.") var noSampleStore = false
         @OptionGroup var registryOptions: RegistryOptions
@@ -40,8 +43,8 @@ extension DivSegRegistry {
         @OptionGroup var backbone: BackboneOptions
 
         func validate() throws {
-            if let limit, limit < 1 { throw ValidationError("--limit must be 1 or more.") }
-            if epochs < 1 { throw ValidationError("--epochs must be 1 or more.") }
+            if let limit { try requireOption("limit", limit, in: ExperimentRunner.evaluationLimitRange, "images") }
+            try requireOption("epochs", epochs, in: SegmenterTrainer.epochsRange, "passes of the segmenter over the points")
             _ = try selectedTables()
             _ = try compareSets()
         }
