@@ -7,14 +7,12 @@ import DivSegCore
 func requireOption<Bound: FixedWidthInteger>(_ option: String, _ value: Bound, in range: ClosedRange<Bound>,
                                              _ meaning: String) throws {
     guard !range.contains(value) else { return }
-    throw ValidationError("--\(option) is \(value), outside \(range.boundText) (\(meaning)). "
-        + "Pass a value in \(range.boundText).")
+    throw ValidationError("--\(option) is \(value) but must be \(range.requirementText) (\(meaning)).")
 }
 
 /// As above, for floating-point options; NaN and infinities outside the range are refused.
 func requireOption<Bound: BinaryFloatingPoint>(_ option: String, _ value: Bound, in range: ClosedRange<Bound>,
                                                _ meaning: String) throws {
     guard !range.contains(value) else { return }
-    throw ValidationError("--\(option) is \(value), outside \(range.boundText) (\(meaning)). "
-        + "Pass a value in \(range.boundText).")
+    throw ValidationError("--\(option) is \(value) but must be \(range.requirementText) (\(meaning)).")
 }

@@ -13,6 +13,9 @@ extension ClosedRange where Bound: FixedWidthInteger {
     public var boundText: String {
         upperBound == .max ? "\(lowerBound) or more" : "\(lowerBound)...\(upperBound)"
     }
+
+    /// What a value must be, for messages: `"in 1...100"` or `"1 or more"`.
+    public var requirementText: String { upperBound == .max ? boundText : "in " + boundText }
 }
 
 extension ClosedRange where Bound: BinaryFloatingPoint {
@@ -21,6 +24,9 @@ extension ClosedRange where Bound: BinaryFloatingPoint {
     public var boundText: String {
         upperBound == .infinity ? "\(lowerBound) or more" : "\(lowerBound)...\(upperBound)"
     }
+
+    /// What a value must be, for messages: `"in 0.0...10.0"` or `"0.01 or more"`.
+    public var requirementText: String { upperBound == .infinity ? boundText : "in " + boundText }
 }
 
 /// Memory figures for refusing a setting before it allocates more than the machine has.

@@ -42,7 +42,7 @@ public struct BundleTrainer: Sendable {
         let name = ClassNames.canonical(rawName)
         if let negativesPerPositive, !Self.negativesPerPositiveRange.contains(negativesPerPositive) {
             throw LocalizerError.invalidSetting(name: "negativesPerPositive", value: "\(negativesPerPositive)",
-                                                requirement: "in \(Self.negativesPerPositiveRange.boundText) "
+                                                requirement: "\(Self.negativesPerPositiveRange.requirementText) "
                                                     + "(inf = every untagged image)")
         }
         let positives = dataset.samples.filter { $0.tags.contains(name) }

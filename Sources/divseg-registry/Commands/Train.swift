@@ -39,7 +39,7 @@ extension DivSegRegistry {
         func validate() throws {
             // The memory a setting needs is estimated by the library that allocates it.
             if let problem = LocalizerTrainer.hiddenUnitsProblem(hidden) {
-                throw ValidationError("--hidden is \(hidden) but must be \(problem). Pass a smaller value "
+                throw ValidationError("--hidden is \(hidden) but must be \(problem) "
                     + "(the paper uses \(LocalizerTrainer().hiddenUnits)).")
             }
             try requireOption("learning-rate", learningRate, in: LocalizerTrainer.learningRateRange, "Adam step size")
