@@ -9,6 +9,6 @@ struct CacheOptions: ParsableArguments {
 
     func open(weights: String) throws -> FeatureCache {
         let directory = cache ?? ProcessInfo.processInfo.environment["DIVSEG_CACHE"] ?? ".divseg-cache/features"
-        return try FeatureCache(directory: directory, weightsAt: weights, log: { printError("note: \($0)") })
+        return try FeatureCache(directory: directory, weightsAt: weights, log: { printError("warning: \($0)") })
     }
 }

@@ -1,5 +1,6 @@
 import ArgumentParser
 import DivSeg
+import DivSegCore
 import DivSegRegistry
 import Foundation
 
@@ -7,17 +8,36 @@ import Foundation
 /// segmenter is retrained, where its corpus images are (`--data-root`, `--remember`) and how
 /// long to wait for another command's lock.
 struct RetrainOptions: ParsableArguments {
-    @Option(help: "Points per class per image (k).") var points: Int = 20
+    // Numeric options parse their next word unconditionally, so that `--points -5` is read
+    // as -5 and refused with its bound instead of "Missing value".
+    @Option(parsing: .unconditional, help: "Points per class per image (k), \(PointSampler.pointsPerClassRange.boundText).")
+    var points: Int = 20
     @Option(help: "Sampling: diverse, top, spatial or dense.") var sampling: String = "dense"
-    @Option(help: "Segmenter epochs.") var epochs: Int = 2
-    @Option(help: "Dense sampling: scaled score a class needs to label a location.") var denseThreshold: Float = 0.2
-    @Option(help: "Dense sampling: keep every n-th row and column of the grid.") var denseStride: Int = 4
+    @Option(parsing: .unconditional, help: "Segmenter epochs, \(SegmenterTrainer.epochsRange.boundText).")
+    var epochs: Int = 2
+    @Option(parsing: .unconditional,
+            help: "Dense sampling: scaled score a class needs to label a location, \(PointSampler.denseThresholdRange.boundText).")
+    var denseThreshold: Float = 0.2
+    @Option(parsing: .unconditional,
+            help: "Dense sampling: keep every n-th row and column of the grid, \(PointSampler.denseStrideRange.boundText).")
+    var denseStride: Int = 4
     @Option(help: ArgumentHelp("Folder that holds the bundles' corpus images (corpus.csv paths are relative to it); repeatable.",
                                discussion: "Searched before $DIVSEG_DATA_ROOT, the registry's settings.json and the default places ($DIVSEG_SHARED/data/<corpus>, ../shared/data/<corpus>). Only images without sample-store entries are needed."))
     var dataRoot: [String] = []
     @Flag(help: "Once the command succeeded, record the (first) --data-root in the registry's settings.json for later commands.") var remember = false
-    @Option(help: "Seconds to wait for another command that is changing the registry.") var lockTimeout: Double = 60
+    @Option(parsing: .unconditional,
+            help: "Seconds to wait for another command that is changing the registry, \(RegistryEditor.lockTimeoutRange.boundText).")
+    var lockTimeout: Double = 60
     @Flag(help: "Do not use the registry's sample store (.samples/): re-sample every image.") var noSampleStore = false
+
+    func validate() throws {
+        try requireOption("points", points, in: PointSampler.pointsPerClassRange, "points per class and image")
+        try requireOption("epochs", epochs, in: SegmenterTrainer.epochsRange, "passes of the segmenter over the points")
+        try requireOption("dense-threshold", denseThreshold, in: PointSampler.denseThresholdRange,
+                          "scaled score; a typical positive image peaks near 1")
+        try requireOption("dense-stride", denseStride, in: PointSampler.denseStrideRange, "grid rows and columns")
+        try requireOption("lock-timeout", lockTimeout, in: RegistryEditor.lockTimeoutRange, "seconds")
+    }
 
     /// The editor for the registry; with `retraining`, also the backbone, feature cache and
     /// segmenter trainer. `DIVSEG_REGISTRY_CRASH_AT` (tests) simulates a crash in the commit.

@@ -7,6 +7,9 @@ public enum BackboneError: Error, Equatable, CustomStringConvertible {
     case missingLayer(path: String, layer: String)
     /// The file is a Keras weights file, but not of VGG-16 (wrong shapes or layer count).
     case incompatible(path: String, detail: String)
+    /// An array of the file holds a NaN or infinite value (a damaged or tampered file):
+    /// every feature computed from it would be wrong.
+    case nonFiniteWeight(path: String, layer: String, array: String, index: Int)
 
     public var description: String {
         switch self {
@@ -18,6 +21,9 @@ public enum BackboneError: Error, Equatable, CustomStringConvertible {
                 + "convolution layers block1_conv1 … block5_conv3."
         case .incompatible(let path, let detail):
             return "The weights file '\(path)' does not hold VGG-16 weights: \(detail)."
+        case let .nonFiniteWeight(path, layer, array, index):
+            return "The weights file '\(path)' is damaged: layer '\(layer)', array '\(array)' holds a NaN or "
+                + "infinite value at index \(index). Replace it with an intact copy of vgg16_imagenet_notop.h5."
         }
     }
 }

@@ -1,3 +1,4 @@
+import DivSegCore
 import DivSegIO
 
 /// The weights of a Keras HDF5 file, read by following its `layer_names` and
@@ -41,7 +42,13 @@ public struct KerasWeights: Sendable {
                 continue
             }
             let weightNames = try file.stringArrayAttribute("weight_names", of: group)
-            layers[name] = try weightNames.map { try file.readFloats(group + "/" + $0) }
+            layers[name] = try weightNames.map { weightName in
+                let array = try file.readFloats(group + "/" + weightName)
+                if let index = FiniteCheck.firstNonFinite(array.values) {
+                    throw BackboneError.nonFiniteWeight(path: path, layer: name, array: weightName, index: index)
+                }
+                return array
+            }
         }
         self.layerNames = names
         self.layers = layers

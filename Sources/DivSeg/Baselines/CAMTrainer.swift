@@ -31,12 +31,20 @@ import Foundation
 /// print(report.trainingAccuracy, cam.threshold)
 /// ```
 public struct CAMTrainer: Sendable, Codable, Equatable {
-    /// Passes over the training images.
+    /// Passes over the training images; within ``epochsRange``.
     public var epochs: Int = 300
+    /// The ``epochs`` accepted. An epoch is a few milliseconds of pooled-feature arithmetic
+    /// per hundred images, so the default 300 is quick, but beyond 100 000 a run would take
+    /// hours without changing the fit.
+    public static let epochsRange = 1...100_000
     /// Images per Adam step (the last batch of an epoch may be smaller).
     public var batchSize: Int = 32
-    /// Adam step size.
+    /// Adam step size; within ``learningRateRange``.
     public var learningRate: Float = 1e-3
+    /// The ``learningRate``s accepted: positive and finite; Adam's step is about the
+    /// learning rate per weight, and steps above 1 throw the classifier's weights far
+    /// outside the scale of the pooled features.
+    public static let learningRateRange: ClosedRange<Float> = 1e-7...1
     /// L2 penalty on the weights (not the biases), added to the gradient.
     public var weightDecay: Float = 1e-4
     /// Seed of the batch order.
@@ -91,9 +99,10 @@ public struct CAMTrainer: Sendable, Codable, Equatable {
         func require(_ ok: Bool, _ name: String, _ value: Any, _ requirement: String) throws(BaselineError) {
             if !ok { throw .invalidSetting(name: name, value: "\(value)", requirement: requirement) }
         }
-        try require(epochs > 0, "epochs", epochs, "positive")
+        try require(Self.epochsRange.contains(epochs), "epochs", epochs, "in \(Self.epochsRange.boundText)")
         try require(batchSize > 0, "batchSize", batchSize, "positive")
-        try require(learningRate > 0 && learningRate.isFinite, "learningRate", learningRate, "positive and finite")
+        try require(Self.learningRateRange.contains(learningRate), "learningRate", learningRate,
+                    "in \(Self.learningRateRange.boundText)")
         try require(weightDecay >= 0 && weightDecay.isFinite, "weightDecay", weightDecay, "non-negative and finite")
         try require(!thresholds.isEmpty && thresholds.allSatisfy(\.isFinite), "thresholds", thresholds,
                     "a non-empty list of finite values")

@@ -1,3 +1,5 @@
+import DivSegCore
+
 /// The settings of a ``DenseCRF``: a fully connected CRF over the pixels with Potts label
 /// compatibility and two Gaussian kernels (Krähenbühl & Koltun 2011, eq. 3),
 ///
@@ -33,6 +35,20 @@ public struct DenseCRFParameters: Codable, Sendable, Equatable {
     /// Weight of the appearance kernel; 0 leaves it out.
     public var bilateralWeight: Float
 
+    /// The ``iterations`` accepted. Mean field settles within 5–10 iterations (the
+    /// reference code's default is 10) and each one costs about a second on a VOC-sized image;
+    /// more than 100 only burns time.
+    public static let iterationsRange = 0...100
+    /// The kernel weights accepted (``gaussianWeight``, ``bilateralWeight``): non-negative
+    /// (a negative weight would reward label changes and mean field would no longer be
+    /// guaranteed to settle) and finite; the usual values are 3–10, and above 1000 the
+    /// pairwise terms drown the segmenter's probabilities entirely.
+    public static let weightRange: ClosedRange<Float> = 0...1000
+    /// The standard deviations accepted (``gaussianSXY``, ``bilateralSXY`` in pixels,
+    /// ``bilateralSRGB`` in 8-bit RGB units): positive and finite; below 0.01 no two pixels
+    /// interact, above 10 000 every pixel interacts equally with every other.
+    public static let deviationRange: ClosedRange<Float> = 0.01...10_000
+
     public init(iterations: Int = 10, gaussianSXY: Float = 3, gaussianWeight: Float = 3,
                 bilateralSXY: Float = 80, bilateralSRGB: Float = 13, bilateralWeight: Float = 10) {
         self.iterations = iterations
@@ -44,21 +60,23 @@ public struct DenseCRFParameters: Codable, Sendable, Equatable {
     }
 
     /// Throws ``DenseCRFError/invalidParameter(name:value:requirement:)`` for the first
-    /// setting out of range: a negative iteration count, a standard deviation that is not
-    /// positive and finite, or a weight that is negative or not finite (a negative weight
-    /// would reward label changes and mean field would no longer be guaranteed to settle).
+    /// setting out of range: iterations outside ``iterationsRange``, a standard deviation
+    /// outside ``deviationRange`` or a weight outside ``weightRange`` (NaN is outside every
+    /// range).
     public func validate() throws(DenseCRFError) {
-        guard iterations >= 0 else {
-            throw .invalidParameter(name: "iterations", value: "\(iterations)", requirement: "≥ 0")
+        guard Self.iterationsRange.contains(iterations) else {
+            throw .invalidParameter(name: "iterations", value: "\(iterations)",
+                                    requirement: "in \(Self.iterationsRange.boundText)")
         }
         let deviations: [(String, Float)] = [("gaussianSXY", gaussianSXY), ("bilateralSXY", bilateralSXY),
                                              ("bilateralSRGB", bilateralSRGB)]
-        for (name, value) in deviations where !(value > 0 && value.isFinite) {
-            throw .invalidParameter(name: name, value: "\(value)", requirement: "positive and finite")
+        for (name, value) in deviations where !Self.deviationRange.contains(value) {
+            throw .invalidParameter(name: name, value: "\(value)",
+                                    requirement: "in \(Self.deviationRange.boundText)")
         }
         for (name, value) in [("gaussianWeight", gaussianWeight), ("bilateralWeight", bilateralWeight)]
-        where !(value >= 0 && value.isFinite) {
-            throw .invalidParameter(name: name, value: "\(value)", requirement: "≥ 0 and finite")
+        where !Self.weightRange.contains(value) {
+            throw .invalidParameter(name: name, value: "\(value)", requirement: "in \(Self.weightRange.boundText)")
         }
     }
 

@@ -8,6 +8,12 @@ enum TagsCSVReader {
         let pathColumn = try table.column("path")
         let tagsColumn = try table.column("tags")
         let splitColumn = table.optionalColumn("split")
+        // Said here: an empty dataset would otherwise surface much later as a puzzling
+        // consequence (e.g. a negative ratio of 0 when training).
+        guard !table.rows.isEmpty else {
+            throw .unrecognizedLayout(path: csv, reason: "it has a header line but no rows. Add one line "
+                + "per image after the header, e.g. 'images/1.jpg,cat dog'")
+        }
         let folder = (csv as NSString).deletingLastPathComponent
         var samples: [DatasetSample] = []
         var seen = Set<String>()

@@ -288,8 +288,14 @@ public struct FeatureCache: Sendable {
             if headerOnly { return .valid(nil) }
             let groups = try Self.shapes.map { name, shape in try Self.readGroup(file, name, shape: shape) }
             let global = try file.readFloats("global").values
-            for group in groups where !group.scalars.allSatisfy(\.isFinite) {
-                return .invalid(reason: "holds values that are not finite")
+            for (group, (name, _)) in zip(groups, Self.shapes) where FiniteCheck.firstNonFinite(group.scalars) != nil {
+                return .invalid(reason: "holds a NaN or infinite value in '\(name)'")
+            }
+            // The global descriptor feeds the segmenter directly: one bad value there would
+            // shift every prediction for the image.
+            guard !global.isEmpty else { return .invalid(reason: "has an empty 'global' dataset") }
+            if FiniteCheck.firstNonFinite(global) != nil {
+                return .invalid(reason: "holds a NaN or infinite value in 'global'")
             }
             return .valid(CompactHypercolumns(grid: groups[0], block4: groups[1], block5: groups[2], global: global))
         } catch let error as HDF5Error {

@@ -106,6 +106,10 @@ public struct AveragePooledLocalizerTrainer: Sendable {
             } catch {
                 throw LocalizerError.diverged(className: className, step: error.epoch)
             }
+            // Said as a training failure, not as "invalid parameters" from the initialiser.
+            if FiniteCheck.firstNonFinite(model.weights + model.bias) != nil {
+                throw LocalizerError.nonFiniteWeights(className: className, array: "weights")
+            }
             var localizer = try AveragePooledLocalizer(className: className, weights: model.weights,
                                                        bias: model.bias[0], inputScale: scale)
             // s_c: the positives' mean peak; a map below zero everywhere falls back to the mean

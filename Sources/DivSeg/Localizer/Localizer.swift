@@ -281,6 +281,15 @@ public struct Localizer: Sendable {
     ///   ``LocalizerError/wrongShape(path:dataset:found:expected:)``,
     ///   ``LocalizerError/malformedFile(path:detail:)``, or ``HDF5Error`` (no such file, not
     ///   HDF5, damaged).
+    /// The name of the first parameter array holding a NaN or infinite value (as named in
+    /// the file: "fc1/kernel", …), or nil when every weight is finite. Such a localizer
+    /// scores every location NaN, and sampling would pick arbitrary points from it.
+    public var firstNonFiniteArray: String? {
+        let arrays: [(String, [Float])] = [("fc1/kernel", fc1Kernel), ("fc1/bias", fc1Bias),
+                                           ("fc2/kernel", fc2Kernel), ("fc2/bias", fc2Bias)]
+        return arrays.first { FiniteCheck.firstNonFinite($0.1) != nil }?.0
+    }
+
     public init(contentsOf path: String, featureRule expectedRule: String = FeatureGrid.ruleName) throws {
         let file = try HDF5File.open(path)
         defer { file.close() }
@@ -325,5 +334,6 @@ public struct Localizer: Sendable {
             if case .invalidParameters(let detail) = error { throw malformed(detail) }
             throw error
         }
+        if let array = firstNonFiniteArray { throw malformed("'\(array)' holds a NaN or infinite value") }
     }
 }

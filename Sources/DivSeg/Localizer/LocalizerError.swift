@@ -23,6 +23,8 @@ public enum LocalizerError: Error, Equatable, CustomStringConvertible {
     case featuresUnavailable(imagePath: String, reason: String)
     /// Training produced a NaN or infinite loss.
     case diverged(className: String, step: Int)
+    /// Training ended with a NaN or infinite value in the named parameter array.
+    case nonFiniteWeights(className: String, array: String)
     /// A localizer file was written for hypercolumns built by another rule.
     case incompatibleFeatureRule(path: String, found: String, expected: String)
     /// A localizer file's dataset has the wrong shape.
@@ -49,6 +51,9 @@ public enum LocalizerError: Error, Equatable, CustomStringConvertible {
         case .diverged(let className, let step):
             return "Training the '\(className)' localizer diverged (NaN or infinite loss) at step "
                 + "\(step + 1). Lower the learning rate, or check the features for NaN values."
+        case .nonFiniteWeights(let className, let array):
+            return "Training the '\(className)' localizer produced NaN or infinite values in '\(array)'; nothing "
+                + "was written. Lower the learning rate, or check the features (and feature cache) for NaN values."
         case .incompatibleFeatureRule(let path, let found, let expected):
             return "The localizer '\(path)' was trained on features '\(found)', but this build "
                 + "computes '\(expected)'. Retrain the class (divseg-registry train)."

@@ -30,12 +30,17 @@ import Dispatch
 /// print(report.summary)
 /// ```
 public struct LocalizerTrainer: Sendable {
-    /// Hidden units of the first layer (paper: 1024).
+    /// Hidden units of the first layer (paper: 1024); at least 1, and few enough that
+    /// ``trainingBytes(hiddenUnits:)`` fits in physical memory.
     public var hiddenUnits = 1024
     /// The MIL loss.
     public var loss = LocalizerLoss.globalSoftmax
-    /// Adam's learning rate for the first ``epochs``.
+    /// Adam's learning rate for the first ``epochs``; within ``learningRateRange``.
     public var learningRate: Float = 1e-4
+    /// The ``learningRate``s accepted: positive and finite; Adam moves every weight by about
+    /// the learning rate per step, and steps above 1 leave the scale of the (RMS-normalised)
+    /// inputs entirely.
+    public static let learningRateRange: ClosedRange<Float> = 1e-8...1
     /// Epochs at ``learningRate`` (paper: 2).
     public var epochs = 2
     /// Epochs afterwards at ``learningRate`` × ``fineTuneFactor`` (paper: 1).
@@ -96,6 +101,35 @@ public struct LocalizerTrainer: Sendable {
 
     public init() {}
 
+    /// Bytes that training a localizer of `hiddenUnits` holds at once: per hidden unit, the
+    /// first layer's 4224 weights six times (weights, folded kernel, Adam's two moments, the
+    /// gradient, the starting point) and its activations on the three feature grids
+    /// (5376 + 1344 + 336 values), in float32. Computed in floating point so that absurd
+    /// sizes cannot overflow.
+    public static func trainingBytes(hiddenUnits: Int) -> Double {
+        let grids = FeatureGrid.locations + FeatureGrid.locations / 4 + FeatureGrid.locations / 16
+        let perUnit = 6 * FeatureGrid.channels + grids + 16
+        return Double(hiddenUnits) * Double(perUnit) * Double(MemoryLayout<Float>.size)
+    }
+
+    /// The largest ``hiddenUnits`` whose training fits in `bytes` of memory.
+    public static func maximumHiddenUnits(inMemory bytes: Double) -> Int {
+        Int((bytes / trainingBytes(hiddenUnits: 1)).rounded(.down))
+    }
+
+    /// What `hiddenUnits` fails to meet — at least 1, and a training that fits in `memory`
+    /// bytes (default: this machine's physical memory) — or nil when it is fine. The
+    /// estimate comes first so that a typo such as 100000000 is refused with figures instead
+    /// of failing deep inside an allocation (or being killed by the kernel).
+    public static func hiddenUnitsProblem(_ hiddenUnits: Int,
+                                          memory: Double = MemoryBudget.physicalBytes) -> String? {
+        guard hiddenUnits >= 1 else { return "at least 1" }
+        let needed = trainingBytes(hiddenUnits: hiddenUnits)
+        guard needed > memory else { return nil }
+        return "at most \(maximumHiddenUnits(inMemory: memory)): training would need an estimated "
+            + "\(MemoryBudget.text(needed)) but this machine has \(MemoryBudget.text(memory)) of physical memory"
+    }
+
     /// Checks every setting.
     ///
     /// - Throws: ``LocalizerError/invalidSetting(name:value:requirement:)``.
@@ -103,8 +137,11 @@ public struct LocalizerTrainer: Sendable {
         func check(_ ok: Bool, _ name: String, _ value: Any, _ requirement: String) throws(LocalizerError) {
             if !ok { throw .invalidSetting(name: name, value: "\(value)", requirement: requirement) }
         }
-        try check(hiddenUnits >= 1, "hiddenUnits", hiddenUnits, "at least 1")
-        try check(learningRate.isFinite && learningRate > 0, "learningRate", learningRate, "finite and positive")
+        if let problem = Self.hiddenUnitsProblem(hiddenUnits) {
+            throw .invalidSetting(name: "hiddenUnits", value: "\(hiddenUnits)", requirement: problem)
+        }
+        try check(Self.learningRateRange.contains(learningRate), "learningRate", learningRate,
+                  "in \(Self.learningRateRange.boundText)")
         try check(epochs >= 0 && fineTuneEpochs >= 0 && epochs + fineTuneEpochs >= 1, "epochs",
                   "\(epochs) + \(fineTuneEpochs) fine-tuning", "non-negative, at least one epoch in all")
         try check(fineTuneFactor.isFinite && fineTuneFactor > 0, "fineTuneFactor", fineTuneFactor, "finite and positive")
@@ -264,6 +301,11 @@ public struct LocalizerTrainer: Sendable {
         }
 
         var trained = session.localizer
+        // A finite loss on the last step does not prove every weight finite; a localizer with
+        // NaN weights must fail here rather than be written into a bundle.
+        if let array = trained.firstNonFiniteArray {
+            throw LocalizerError.nonFiniteWeights(className: className, array: array)
+        }
         trained.scoreScale = scales[0]
         trained.differenceScale = scales[1]
         trained.backgroundScale = scales[2]

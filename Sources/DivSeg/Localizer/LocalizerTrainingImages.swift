@@ -68,8 +68,12 @@ public struct LocalizerTrainingImages: Sendable, Equatable {
                 trainPositives = positives.filter { !heldSet.contains($0) }
                 trainNegatives = negatives.filter { !heldSet.contains($0) }
             } else {
+                // The smallest count whose share rounds to the 2 held-out images needed.
+                let needed = Int((1.5 / heldOutFraction).rounded(.up))
                 notes.append("too few images to hold out \(Int(heldOutFraction * 100)) % (\(positives.count) "
-                    + "positives, \(negatives.count) negatives): accuracy and AUC are on the training images")
+                    + "positives, \(negatives.count) negatives): accuracy and AUC are measured on the training "
+                    + "images and say nothing about new images; train on at least \(needed) positives and "
+                    + "\(needed) negatives for a held-out measure")
             }
         }
         if heldOutFraction == 0 {

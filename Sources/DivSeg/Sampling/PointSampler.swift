@@ -1,3 +1,5 @@
+import DivSegCore
+
 /// Chooses the training points of one image from its class score maps (paper §3.2).
 ///
 /// For every class tagged in the image, ``foregroundPicks(scores:similarity:)`` picks
@@ -34,12 +36,20 @@ public struct PointSampler: Sendable, Codable, Equatable {
     /// (its Table 3: k = 1/5/10/20/50 → 35.1/37.2/39.3/40.6/40.4 mIoU). Fewer are returned
     /// only when the grid has fewer eligible locations. Ignored by ``SamplingStrategy/dense``.
     public var pointsPerClass: Int
+    /// The ``pointsPerClass`` accepted. Every point costs ~19 KB in the segmenter's training
+    /// set per image and class, and the paper's curve is flat from k = 20 (Table 3 stops at
+    /// 50); 500 per class and image is already ~10 GB for coco-mini, more would exhaust
+    /// memory or run for hours.
+    public static let pointsPerClassRange = 0...500
     /// For ``SamplingStrategy/dense`` only: a location gets the best class whose scaled
     /// score `S_c(i)` is at least this, background when every class is below it. Default
     /// 0.2, the threshold the paper found best (of a sweep) for turning scaled score maps
     /// directly into segmentations; scores are scaled so that a typical positive image
     /// peaks at 1. Dense labelling is the paper's weakest baseline (15.0 mIoU).
     public var denseThreshold: Float
+    /// The ``denseThreshold``s accepted: scaled scores peak near 1 on a typical positive
+    /// image, so 0 labels every location with its best class and above 10 none is labelled.
+    public static let denseThresholdRange: ClosedRange<Float> = 0...10
     /// For ``SamplingStrategy/spatial`` only: the kernel width σ of `exp(−d²/2σ²)` as a
     /// fraction of the grid's shorter side, d measured in grid cells. Default 0.1, i.e.
     /// σ = 6.4 cells (≈ 26 input pixels) on the 64×84 grid: points closer than about σ
@@ -53,6 +63,9 @@ public struct PointSampler: Sendable, Codable, Equatable {
     /// point in the segmenter's training set (26 GB for coco-mini's 257 images); a stride of
     /// 4 keeps 336 points per image, still spread over the whole image.
     public var denseStride: Int = 1
+    /// The ``denseStride``s accepted: a stride as large as the grid's shorter side (64)
+    /// already keeps a single row; larger ones mean nothing more.
+    public static let denseStrideRange = 1...FeatureGrid.height
 
     /// A sampler; the defaults are the paper's setting (diverse, k = 20).
     public init(strategy: SamplingStrategy = .diverse, pointsPerClass: Int = 20,
@@ -67,16 +80,17 @@ public struct PointSampler: Sendable, Codable, Equatable {
     ///
     /// - Throws: ``SamplingError/invalidSetting(name:value:requirement:)``.
     public func validate() throws(SamplingError) {
-        guard pointsPerClass >= 0 else {
+        guard Self.pointsPerClassRange.contains(pointsPerClass) else {
             throw .invalidSetting(name: "pointsPerClass", value: "\(pointsPerClass)",
-                                  requirement: "zero or more")
+                                  requirement: "in \(Self.pointsPerClassRange.boundText)")
         }
-        guard denseStride >= 1 else {
-            throw .invalidSetting(name: "denseStride", value: "\(denseStride)", requirement: "1 or more")
+        guard Self.denseStrideRange.contains(denseStride) else {
+            throw .invalidSetting(name: "denseStride", value: "\(denseStride)",
+                                  requirement: "in \(Self.denseStrideRange.boundText)")
         }
-        guard denseThreshold.isFinite else {
+        guard Self.denseThresholdRange.contains(denseThreshold) else {
             throw .invalidSetting(name: "denseThreshold", value: "\(denseThreshold)",
-                                  requirement: "a finite number")
+                                  requirement: "in \(Self.denseThresholdRange.boundText)")
         }
         guard spatialBandwidth.isFinite, spatialBandwidth > 0 else {
             throw .invalidSetting(name: "spatialBandwidth", value: "\(spatialBandwidth)",

@@ -23,6 +23,8 @@ public enum SegmenterError: Error, Equatable, CustomStringConvertible {
     case invalidSetting(name: String, value: String, requirement: String)
     /// Training produced a NaN or infinite loss.
     case diverged(epoch: Int, batch: Int)
+    /// Training ended with a NaN or infinite value in the named parameter array.
+    case nonFiniteWeights(array: String)
     /// A segmenter file was written for hypercolumns built by another rule.
     case incompatibleFeatureRule(path: String, found: String, expected: String)
     /// A segmenter file lacks something or its arrays do not fit together.
@@ -47,6 +49,9 @@ public enum SegmenterError: Error, Equatable, CustomStringConvertible {
         case .diverged(let epoch, let batch):
             return "Segmenter training diverged (loss became NaN or infinite) in epoch \(epoch + 1), "
                 + "batch \(batch + 1). Lower the learning rate, or check the features for NaN values."
+        case .nonFiniteWeights(let array):
+            return "Segmenter training produced NaN or infinite values in its \(array); the segmenter was not "
+                + "kept. Lower the learning rate, or check the features (and feature cache) for NaN values."
         case .incompatibleFeatureRule(let path, let found, let expected):
             return "The segmenter '\(path)' was trained on features '\(found)', but this build "
                 + "computes '\(expected)'. Retrain the segmenter (divseg-registry retrain)."

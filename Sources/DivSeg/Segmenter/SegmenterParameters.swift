@@ -1,3 +1,4 @@
+import DivSegCore
 /// The learned arrays of a ``Segmenter``, as training produces and files store them.
 ///
 /// The network, per location, on the input x = [hypercolumn (4224), global descriptor]:
@@ -29,6 +30,15 @@ public struct SegmenterParameters: Sendable, Equatable {
     public var inputMean: [Float]
     /// `[inputCount]`: per-dimension standard deviation of the training points (0: ignored).
     public var inputStd: [Float]
+
+    /// The name of the first array holding a NaN or infinite value, or nil when every value
+    /// is finite. Such a segmenter labels every pixel the same, silently.
+    public var firstNonFiniteArray: String? {
+        let arrays: [(String, [Float])] = [("hiddenWeights", hiddenWeights), ("hiddenBias", hiddenBias),
+                                           ("outputWeights", outputWeights), ("outputBias", outputBias),
+                                           ("inputMean", inputMean), ("inputStd", inputStd)]
+        return arrays.first { FiniteCheck.firstNonFinite($0.1) != nil }?.0
+    }
 
     public init(inputCount: Int, hiddenUnits: Int, classCount: Int,
                 hiddenWeights: [Float], hiddenBias: [Float],

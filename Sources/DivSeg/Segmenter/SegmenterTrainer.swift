@@ -36,8 +36,12 @@ import Dispatch
 public struct SegmenterTrainer: Sendable, Codable, Equatable {
     /// Units of the hidden layer (paper: 512).
     public var hiddenUnits: Int = 512
-    /// Passes over the training points (paper: 2).
+    /// Passes over the training points (paper: 2); within ``epochsRange``.
     public var epochs: Int = 2
+    /// The ``epochs`` accepted. An epoch over coco-mini's points takes about a minute on the
+    /// 2-core reference machine and the paper's two already converge, so more than 100 is a
+    /// typo that would run for hours, not a setting.
+    public static let epochsRange = 1...100
     /// Points per mini-batch (paper: 100 points, not images). The last batch of an epoch may
     /// be smaller.
     public var batchSize: Int = 100
@@ -46,6 +50,9 @@ public struct SegmenterTrainer: Sendable, Codable, Equatable {
     /// Step size (default 1e-3, Adam's usual value; SGD with momentum on normalised inputs
     /// typically wants about 1e-2).
     public var learningRate: Float = 1e-3
+    /// The ``learningRate``s accepted: positive and finite; on normalised inputs a step
+    /// above 1 overshoots every weight and training diverges.
+    public static let learningRateRange: ClosedRange<Float> = 1e-7...1
     /// Adam's first and second moment decay rates and its ε.
     public var beta1: Float = 0.9
     public var beta2: Float = 0.999
@@ -115,9 +122,10 @@ public struct SegmenterTrainer: Sendable, Codable, Equatable {
             if !ok { throw .invalidSetting(name: name, value: "\(value)", requirement: requirement) }
         }
         try require(hiddenUnits > 0, "hiddenUnits", hiddenUnits, "positive")
-        try require(epochs > 0, "epochs", epochs, "positive")
+        try require(Self.epochsRange.contains(epochs), "epochs", epochs, "in \(Self.epochsRange.boundText)")
         try require(batchSize > 0, "batchSize", batchSize, "positive")
-        try require(learningRate > 0 && learningRate.isFinite, "learningRate", learningRate, "positive and finite")
+        try require(Self.learningRateRange.contains(learningRate), "learningRate", learningRate,
+                    "in \(Self.learningRateRange.boundText)")
         try require(beta1 >= 0 && beta1 < 1, "beta1", beta1, "in [0, 1)")
         try require(beta2 >= 0 && beta2 < 1, "beta2", beta2, "in [0, 1)")
         try require(epsilon > 0 && epsilon.isFinite, "epsilon", epsilon, "positive and finite")
@@ -201,6 +209,9 @@ public struct SegmenterTrainer: Sendable, Codable, Equatable {
             hiddenWeights: network.w1, hiddenBias: network.b1,
             outputWeights: network.w2, outputBias: network.b2,
             inputMean: mean, inputStd: std)
+        // A finite loss does not prove finite weights (an overflowing update can land in a
+        // weight the last batch did not use); such a segmenter must never be written.
+        if let array = parameters.firstNonFiniteArray { throw .nonFiniteWeights(array: array) }
         let segmenter = try Segmenter(classes: classes, parameters: parameters,
                                       featureChannels: set.featureChannels)
         // forward (2·B·D·H + 2·B·H·C) + backward (2·B·D·H + 4·B·H·C) per point-batch

@@ -34,8 +34,11 @@ public struct RegistryEditor: Sendable {
     public var backbone: BundleManifest.BackboneInfo
     /// Trains the segmenter; required for every change that retrains.
     public var retrainer: SegmenterRetrainer?
-    /// Seconds to wait for another command's lock before giving up.
+    /// Seconds to wait for another command's lock before giving up; within ``lockTimeoutRange``.
     public var lockTimeout: Double = 60
+    /// The ``lockTimeout``s accepted: a NaN, infinite or negative wait would never end (or
+    /// never start); a day is longer than any change of a registry takes.
+    public static let lockTimeoutRange: ClosedRange<Double> = 0...86_400
     /// Reuse and fill the registry's sample store when retraining (default true).
     public var useSampleStore = true
     /// Receives notes (e.g. damaged sample-store entries).

@@ -59,8 +59,12 @@ public struct ExperimentRunner: Sendable {
     public var retrainer: SegmenterRetrainer
     /// Reuse and fill each registry's sample store (default true).
     public var useSampleStore = true
-    /// Evaluate only the first this many images with ground truth (id order).
+    /// Evaluate only the first this many images with ground truth (id order); within
+    /// ``evaluationLimitRange``.
     public var evaluationLimit: Int?
+    /// The image limits accepted (here and by `evaluate --limit`): at least one image,
+    /// since a limit of 0 or less would evaluate nothing and report an empty score.
+    public static let evaluationLimitRange = 1...Int.max
     /// When set, each variant's segmenter is written here as `<id with / as _>.h5`.
     public var segmenterFolder: String?
     /// Receives notes: damaged sample-store entries, failed writes, findings.

@@ -20,8 +20,12 @@ public struct BundleTrainer: Sendable {
     /// Default: ``LocalizerKind/cam``, chosen on coco-mini's train split (docs/RESULTS.md).
     public var kind = LocalizerKind.cam
     /// Negatives per positive; nil = the kind's own default (1 for the paper's localizer,
-    /// every untagged image for the CAM-style one).
+    /// every untagged image for the CAM-style one). Within ``negativesPerPositiveRange``.
     public var negativesPerPositive: Double?
+    /// The ``negativesPerPositive`` accepted: infinity means every untagged image; below
+    /// one negative per hundred positives there is nothing to contrast the class with
+    /// (and a negative or NaN ratio means nothing).
+    public static let negativesPerPositiveRange: ClosedRange<Double> = 0.01...Double.infinity
     /// Settings of the paper's localizer (``LocalizerKind/mlp``); its seed and negative
     /// ratio apply to both kinds.
     public var trainer = LocalizerTrainer()
@@ -47,8 +51,17 @@ public struct BundleTrainer: Sendable {
         if let problem = ClassNameRule.problem(name: name) {
             throw RegistryError.invalidClassName(name: name, reason: problem)
         }
+        if let negativesPerPositive, !Self.negativesPerPositiveRange.contains(negativesPerPositive) {
+            throw LocalizerError.invalidSetting(name: "negativesPerPositive", value: "\(negativesPerPositive)",
+                                                requirement: "\(Self.negativesPerPositiveRange.requirementText) "
+                                                    + "(inf = every untagged image)")
+        }
         let positives = dataset.samples.filter { $0.tags.contains(name) }
         var others = dataset.samples.filter { !$0.tags.contains(name) }
+        // Checked before the ratio is derived: with no candidates it would be 0 and the
+        // trainer would complain about the ratio instead of the missing images.
+        guard !positives.isEmpty else { throw LocalizerError.noPositives(className: name) }
+        guard !others.isEmpty else { throw LocalizerError.noNegatives(className: name) }
         // The negatives are drawn here (seeded) so that the corpus records exactly them.
         var rng = SplitMix64(seed: trainer.seed ^ 0x6E65_6761_7469_7665)
         others.shuffle(using: &rng)

@@ -24,9 +24,11 @@ extension DivSegRegistry {
         @Option(help: "Split to train on (tags) and choose the threshold on (masks).") var trainSplit: String = "train"
         @Option(help: "Split to evaluate on (masks).") var evalSplit: String = "val"
         @Option(help: "Comma-separated foreground classes (default: the 20 PASCAL VOC classes).") var classes: String?
-        @Option(help: "Training epochs (Adam, batches of 32 images).") var epochs: Int = 300
-        @Option(help: "Adam learning rate.") var learningRate: Float = 1e-3
-        @Option(help: "Random seed of the batch order.") var seed: UInt64 = 0
+        @Option(parsing: .unconditional, help: "Training epochs (Adam, batches of 32 images), \(CAMTrainer.epochsRange.boundText).")
+        var epochs: Int = 300
+        @Option(parsing: .unconditional, help: "Adam learning rate, \(CAMTrainer.learningRateRange.boundText).")
+        var learningRate: Float = 1e-3
+        @Option(parsing: .unconditional, help: "Random seed of the batch order, 0...\(UInt64.max).") var seed: UInt64 = 0
         @Option(help: "Write the results (threshold search, training report, scores) as JSON to this file.") var json: String?
         @Option(help: "Save the trained baseline (JSON) to this file.") var save: String?
         @OptionGroup var cacheOptions: CacheOptions
@@ -42,6 +44,11 @@ extension DivSegRegistry {
             var training: CAMTrainer.Report
             var evaluation: SegmentationScores.Summary
             var evalImages: Int
+        }
+
+        func validate() throws {
+            try requireOption("epochs", epochs, in: CAMTrainer.epochsRange, "passes over the training images")
+            try requireOption("learning-rate", learningRate, in: CAMTrainer.learningRateRange, "Adam step size")
         }
 
         func run() throws {

@@ -29,12 +29,16 @@ extension DivSegRegistry {
         var argmaxEvalSplit: String?
         @Option(help: "Localizer score: foreground, foreground-minus-background, negative-background or probability.")
         var score: String = LocalizerScore.foreground.rawValue
-        @Option(help: "Points per class per image (k) for the sampler and the oracle.") var points: Int = 20
+        @Option(parsing: .unconditional,
+                help: "Points per class per image (k) for the sampler and the oracle, \(PointSampler.pointsPerClassRange.boundText).")
+        var points: Int = 20
         @Option(help: "Sampling measured: diverse, top, spatial or dense.") var sampling: String = "diverse"
         @Flag(help: "Skip the sampling precision (pointing only; much faster).") var noSampling = false
         @Option(help: "Oracle point drawing: uniform (seeded) or diverse (feature space).") var oracleStrategy: String = "uniform"
-        @Option(help: "Oracle segmenter epochs.") var oracleEpochs: Int = 2
-        @Option(help: "Random seed of the oracle points and segmenter.") var seed: UInt64 = 0
+        @Option(parsing: .unconditional, help: "Oracle segmenter epochs, \(SegmenterTrainer.epochsRange.boundText).")
+        var oracleEpochs: Int = 2
+        @Option(parsing: .unconditional, help: "Random seed of the oracle points and segmenter, 0...\(UInt64.max).")
+        var seed: UInt64 = 0
         @Option(help: "Write the report as JSON to this file.") var json: String?
         @OptionGroup var registryOptions: RegistryOptions
         @OptionGroup var cacheOptions: CacheOptions
@@ -53,6 +57,12 @@ extension DivSegRegistry {
             var oracleEvalSplit: String?
             var diagnostics: DiagnosticsReport
             var localizerArgmax: Argmax?
+        }
+
+        func validate() throws {
+            try requireOption("points", points, in: PointSampler.pointsPerClassRange, "points per class and image")
+            try requireOption("oracle-epochs", oracleEpochs, in: SegmenterTrainer.epochsRange,
+                              "passes of the oracle segmenter over the points")
         }
 
         func run() throws {

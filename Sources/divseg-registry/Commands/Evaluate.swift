@@ -20,13 +20,19 @@ extension DivSegRegistry {
         @Option(help: "Dataset: coco:DIR, voc:DIR or tags:FILE.csv.") var dataset: String
         @Option(help: "Split: train, val, trainval or a file of image ids.") var split: String?
         @Flag(help: "Print JSON ({\"mIoU\": …, \"perClass\": {…}}) instead of the table.") var json = false
-        @Option(help: "Evaluate at most this many images (first in id order).") var limit: Int?
+        @Option(parsing: .unconditional,
+                help: "Evaluate at most this many images (first in id order), \(ExperimentRunner.evaluationLimitRange.boundText).")
+        var limit: Int?
         @Option(help: "Also write the JSON report to this file.") var saveJSON: String?
         @Flag(help: "Take features from the feature cache (computing and storing missing ones).") var cached = false
         @OptionGroup var cacheOptions: CacheOptions
         @OptionGroup var registryOptions: RegistryOptions
         @OptionGroup var backbone: BackboneOptions
         @OptionGroup var crf: CRFOptions
+
+        func validate() throws {
+            if let limit { try requireOption("limit", limit, in: ExperimentRunner.evaluationLimitRange, "images") }
+        }
 
         func run() throws {
             // Checked before the long run: a device or folder there is refused at once.

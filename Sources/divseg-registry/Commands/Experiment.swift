@@ -31,9 +31,12 @@ extension DivSegRegistry {
         @Option(help: "Name of --registry in the tables.") var registryName: String = "registry"
         @Option(help: "Folder for experiments.md and experiments.json.") var out: String = "out/experiments"
         @Flag(help: "A few variants per table and at most 3 evaluation images (for tests).") var quick = false
-        @Option(help: "Evaluate at most this many images (first in id order).") var limit: Int?
+        @Option(parsing: .unconditional,
+                help: "Evaluate at most this many images (first in id order), \(ExperimentRunner.evaluationLimitRange.boundText).")
+        var limit: Int?
         @Option(help: "Tables to run, comma-separated: sampling, points, localizers, crf (default: all).") var tables: String?
-        @Option(help: "Segmenter epochs.") var epochs: Int = 2
+        @Option(parsing: .unconditional, help: "Segmenter epochs, \(SegmenterTrainer.epochsRange.boundText).")
+        var epochs: Int = 2
         @Option(help: "Folder that holds the registries' corpus images; repeatable (default: --dataset's folder, then as for retrain).")
         var dataRoot: [String] = []
         @Flag(help: "Also write each variant's segmenter to <out>/segmenters/.") var saveSegmenters = false
@@ -43,8 +46,8 @@ extension DivSegRegistry {
         @OptionGroup var backbone: BackboneOptions
 
         func validate() throws {
-            if let limit, limit < 1 { throw ValidationError("--limit must be 1 or more.") }
-            if epochs < 1 { throw ValidationError("--epochs must be 1 or more.") }
+            if let limit { try requireOption("limit", limit, in: ExperimentRunner.evaluationLimitRange, "images") }
+            try requireOption("epochs", epochs, in: SegmenterTrainer.epochsRange, "passes of the segmenter over the points")
             _ = try selectedTables()
             _ = try compareSets()
         }

@@ -24,15 +24,34 @@ extension DivSegRegistry {
         @Option(help: "Localizer: mlp (the paper's max-pooled hypercolumn MLP) or cam (CAM-style, average-pooled block5_conv3).")
         var localizer: String = LocalizerKind.cam.rawValue
         @Option(help: "MIL loss of the mlp localizer: global-softmax (paper default) or pixel-softmax.") var loss: String = LocalizerLoss.globalSoftmax.rawValue
-        @Option(help: "Hidden units of the localizer.") var hidden: Int = 1024
-        @Option(help: "Learning rate of the first epochs (Adam).") var learningRate: Float = 1e-4
-        @Option(help: "Negative images drawn per positive (default: 1 for mlp as in the paper, every untagged image for cam).")
+        @Option(parsing: .unconditional,
+                help: "Hidden units of the mlp localizer: 1 or more, and few enough to train in this machine's physical memory.")
+        var hidden: Int = 1024
+        @Option(parsing: .unconditional,
+                help: "Learning rate of the first epochs (Adam), \(LocalizerTrainer.learningRateRange.boundText).")
+        var learningRate: Float = 1e-4
+        @Option(parsing: .unconditional,
+                help: "Negative images drawn per positive, \(BundleTrainer.negativesPerPositiveRange.boundText), inf = every untagged image (default: 1 for mlp as in the paper, every untagged image for cam).")
         var negativesPerPositive: Double?
-        @Option(help: "Random seed (same inputs + seed ⇒ identical weights).") var seed: UInt64 = 1
+        @Option(parsing: .unconditional, help: "Random seed, 0...\(UInt64.max) (same inputs + seed ⇒ identical weights).")
+        var seed: UInt64 = 1
         @Flag(help: "Replace an existing bundle at --out (atomically). Other files there are never replaced.")
         var force = false
         @OptionGroup var cacheOptions: CacheOptions
         @OptionGroup var backbone: BackboneOptions
+
+        func validate() throws {
+            // The memory a setting needs is estimated by the library that allocates it.
+            if let problem = LocalizerTrainer.hiddenUnitsProblem(hidden) {
+                throw ValidationError("--hidden is \(hidden) but must be \(problem) "
+                    + "(the paper uses \(LocalizerTrainer().hiddenUnits)).")
+            }
+            try requireOption("learning-rate", learningRate, in: LocalizerTrainer.learningRateRange, "Adam step size")
+            if let negativesPerPositive {
+                try requireOption("negatives-per-positive", negativesPerPositive, in: BundleTrainer.negativesPerPositiveRange,
+                                  "negative images per positive; inf = every untagged image")
+            }
+        }
 
         func run() throws {
             guard let loss = LocalizerLoss(rawValue: loss) else {
@@ -64,6 +83,8 @@ extension DivSegRegistry {
                 bar?.update(to: p.step)
             }
             bar?.finish()
+            // Caveats such as accuracy measured on the training images belong beside the figure.
+            for note in report.notes { printError("warning: \(note)") }
             print(report.summary)
             print("bundle written to \(bundle.directory) (scoreScale \(bundle.manifest.scoreScale))")
             // The bundle records no machine path; say where its images are for add/retrain.

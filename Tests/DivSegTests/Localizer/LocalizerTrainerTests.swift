@@ -141,7 +141,7 @@ struct LocalizerTrainerTests {
     func errors() throws {
         var trainer = LocalizerTrainer()
         trainer.learningRate = 0
-        #expect(throws: LocalizerError.invalidSetting(name: "learningRate", value: "0.0", requirement: "finite and positive")) {
+        #expect(throws: LocalizerError.invalidSetting(name: "learningRate", value: "0.0", requirement: "in 1e-08...1.0")) {
             try trainer.validate()
         }
         trainer = LocalizerTrainer()
