@@ -1,4 +1,5 @@
 import Foundation
+import DivSegTestSupport
 import Testing
 
 /// Issue #10, cases 10, 11, 12 (lock timeout), 13 and the messages about numbers: every
@@ -15,8 +16,8 @@ struct OptionBoundsCommandTests {
         var testDescription: String { arguments.joined(separator: " ") }
     }
 
-    static let image = CLIRunner.sharedRoot + "/data/coco-mini/images/000000000025.jpg"
-    static let coco = "coco:" + CLIRunner.sharedRoot + "/data/coco-mini"
+    static let image = SharedData.root + "/data/coco-mini/images/000000000025.jpg"
+    static let coco = "coco:" + SharedData.root + "/data/coco-mini"
     static let scratch = FileManager.default.temporaryDirectory.appendingPathComponent("divseg-bounds-\(UUID())").path
     static let registry = ["--registry", scratch + "/classes"]
     static let train = ["train", "giraffe", "--dataset", "tags:" + scratch + "/tags.csv", "--out", scratch + "/bundle"]

@@ -1,4 +1,5 @@
 import Foundation
+import DivSegTestSupport
 import Testing
 
 #if canImport(Glibc)
@@ -65,7 +66,7 @@ struct RegistryIntegrityCommandTests {
         let registry = dir.path + "/classes"
         let first = try F.run(["add", bundles.path("giraffe")], registry: registry)
         #expect(first.status == 0, "\(first.stderr)")
-        let image = CLIRunner.sharedRoot + "/data/coco-mini/images/000000000025.jpg"
+        let image = SharedData.root + "/data/coco-mini/images/000000000025.jpg"
 
         final class State: @unchecked Sendable {
             let lock = NSLock()

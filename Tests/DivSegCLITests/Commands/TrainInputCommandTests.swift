@@ -1,11 +1,12 @@
 import Foundation
+import DivSegTestSupport
 import Testing
 
 /// Issue #10, messages: what `train` says about tag CSVs too small to train on — each
 /// names the file or the class and the fix, instead of "negativesPerPositive is 0.0".
 @Suite("divseg-registry train: too few images")
 struct TrainInputCommandTests {
-    static let images = CLIRunner.sharedRoot + "/data/coco-mini/images/"
+    static let images = SharedData.root + "/data/coco-mini/images/"
 
     static func train(csv: String, in dir: URL) throws -> CLIRunner.Result {
         let path = dir.path + "/tags.csv"

@@ -2,6 +2,7 @@ import DivSeg
 import DivSegCore
 import DivSegIO
 import Foundation
+import DivSegTestSupport
 import Testing
 
 /// Issue #10, case 16: a NaN or infinity in loaded weights or cached features is never used
