@@ -183,8 +183,10 @@ public struct Registry: Sendable {
     /// - Throws: ``RegistryError/noSegmenter(_:)`` or ``RegistryError/staleSegmenter(_:)``
     ///   (both tell the user to run `retrain`), or the segmenter file's own error.
     public func loadSegmenter() throws -> Segmenter {
-        let source = segmenterSnapshot?.readablePath ?? segmenterPath
-        if segmenterSnapshot == nil {
+        if let snapshot = segmenterSnapshot {
+            return try snapshot.withCopy { try loadSegmenter(from: $0) }
+        }
+        do {
             var info = stat()
             let exists = lstat(segmenterPath, &info) == 0
             if exists, (info.st_mode & S_IFMT) != S_IFREG {
@@ -193,6 +195,10 @@ public struct Registry: Sendable {
             // A segmenter that appeared after this snapshot belongs to another state.
             guard exists, !isSnapshot else { throw RegistryError.noSegmenter(directory) }
         }
+        return try loadSegmenter(from: segmenterPath)
+    }
+
+    private func loadSegmenter(from source: String) throws -> Segmenter {
         let segmenter = try Segmenter(contentsOf: source, displayPath: segmenterPath)
         guard segmenter.fingerprint == fingerprint, segmenter.classes == segmenterClasses else {
             throw mismatchError(trainedFor: segmenter.classes)
@@ -227,16 +233,18 @@ public struct Registry: Sendable {
     /// if registry.segmenterStatus == .stale { print("run `divseg-registry retrain`") }
     /// ```
     public var segmenterStatus: SegmenterStatus {
-        let source = segmenterSnapshot?.readablePath ?? segmenterPath
-        guard segmenterSnapshot != nil || FileManager.default.fileExists(atPath: segmenterPath) else {
+        guard segmenterSnapshot != nil || (!isSnapshot && FileManager.default.fileExists(atPath: segmenterPath)) else {
             return bundles.isEmpty ? .notNeeded : .missing
         }
         do {
-            let file = try HDF5File.open(source)
-            defer { file.close() }
-            let classes = try file.stringArrayAttribute("classes")
-            let fingerprint = try file.stringAttribute("fingerprint")
-            return fingerprint == self.fingerprint && classes == segmenterClasses ? .current : .stale
+            func status(_ path: String) throws -> SegmenterStatus {
+                let file = try HDF5File.open(path)
+                defer { file.close() }
+                let classes = try file.stringArrayAttribute("classes")
+                let fingerprint = try file.stringAttribute("fingerprint")
+                return fingerprint == self.fingerprint && classes == segmenterClasses ? .current : .stale
+            }
+            return try segmenterSnapshot.map { try $0.withCopy(status) } ?? status(segmenterPath)
         } catch {
             return .unreadable("\(error)")
         }
@@ -306,7 +314,26 @@ final class SnapshotFile: Sendable {
 
     deinit { close(descriptor) }
 
-    /// A path that opens this very file (Linux's /proc link to the descriptor), even after
-    /// the name was renamed over.
-    var readablePath: String { "/proc/self/fd/\(descriptor)" }
+    /// Calls `body` with the path of a private copy of this very file (read through the
+    /// descriptor, so it is the snapshot's file even after the name was renamed over; HDF5
+    /// cannot open a replaced file through /proc). The copy is deleted afterwards.
+    func withCopy<T>(_ body: (String) throws -> T) throws -> T {
+        var data = Data()
+        var buffer = [UInt8](repeating: 0, count: 1 << 20)
+        var offset: off_t = 0
+        while true {
+            let count = pread(descriptor, &buffer, buffer.count, offset)
+            if count < 0 {
+                if errno == EINTR { continue }
+                throw RegistryError.writeFailed(path: "segmenter.h5", reason: "cannot read the registry's segmenter: \(DurableFile.message(errno))")
+            }
+            if count == 0 { break }
+            data.append(contentsOf: buffer[0..<count])
+            offset += off_t(count)
+        }
+        let path = (NSTemporaryDirectory() as NSString).appendingPathComponent("divseg-segmenter-\(getpid())-\(UInt64.random(in: 0...UInt64.max)).h5")
+        try DurableFile.write(data, to: path)
+        defer { unlink(path) }
+        return try body(path)
+    }
 }
