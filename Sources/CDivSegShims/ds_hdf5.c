@@ -14,6 +14,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <float.h>
 #include <math.h>
 #include <pthread.h>
 #include <stdarg.h>
@@ -619,6 +620,19 @@ ds_h5_status ds_h5_write_floats(int64_t file, const char *name, const float *val
     }
     hsize_t count = 1;
     for (int i = 0; i < rank; i++) count *= dims[i];
+    if (storage == DS_H5_STORE_F16) {
+        // A finite value from 65520 on would be stored as infinity: refuse it, before anything
+        // (an existing dataset of that name included) is touched, rather than store a silently
+        // different number.
+        uint64_t beyond = 0;
+        for (uint64_t i = 0; i < count; i++) beyond += fabsf(values[i]) >= 65520.0f && fabsf(values[i]) <= FLT_MAX;
+        if (beyond) {
+            set_msg(msg, cap, "'%s' has %llu values beyond float16's range (largest finite 65504); "
+                    "store it as float32", name, (unsigned long long)beyond);
+            st = DS_H5_FAILED;
+            goto done;
+        }
+    }
 
     st = replace_dataset(file, name, msg, cap);
     if (st != DS_H5_OK) goto done;
@@ -666,18 +680,6 @@ ds_h5_status ds_h5_write_floats(int64_t file, const char *name, const float *val
             goto done;
         }
         ds_f32_to_f16_array(values, halves, count);
-        // A finite value beyond ±65504 became infinity: refuse rather than store a silently
-        // different number (a plain loop over 16-bit words; the compiler vectorises it).
-        uint64_t infinities = 0, input_infinities = 0;
-        for (hsize_t i = 0; i < count; i++) infinities += (halves[i] & 0x7fffu) == 0x7c00u;
-        if (infinities)
-            for (hsize_t i = 0; i < count; i++) input_infinities += isinf(values[i]) != 0;
-        if (infinities != input_infinities) {
-            set_msg(msg, cap, "'%s' has %llu values beyond float16's range (largest finite 65504); "
-                    "store it as float32", name, (unsigned long long)(infinities - input_infinities));
-            st = DS_H5_FAILED;
-            goto done;
-        }
         // Converted already: memory type = file type in host order, so HDF5 only copies.
         H5Tset_order(mtype, H5Tget_order(H5T_NATIVE_FLOAT));
         if (H5Dwrite(dset, mtype, H5S_ALL, H5S_ALL, H5P_DEFAULT, halves) < 0) {

@@ -36,7 +36,7 @@ public enum LocalizerFile {
         let values = try file.readFloats(name).values
         // Non-finite weights would turn every score into NaN without any error.
         if let index = values.firstIndex(where: { !$0.isFinite }) {
-            throw LocalizerError.malformedFile(path: path, detail: "the dataset '\(name)' holds a non-finite value (\(values[index]) at index \(index))")
+            throw LocalizerError.malformedFile(path: path, detail: "the dataset '\(name)' holds a NaN or infinite value (\(values[index]) at index \(index))")
         }
         return values
     }
