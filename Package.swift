@@ -77,7 +77,8 @@ let package = Package(
 
         .testTarget(name: "DivSegCoreTests", dependencies: ["DivSegCore"]),
         .testTarget(name: "DivSegIOTests", dependencies: ["DivSegIO", "DivSegCore"]),
-        .testTarget(name: "DivSegTests", dependencies: ["DivSeg", "DivSegIO", "DivSegCore"]),
+        .testTarget(name: "DivSegTests", dependencies: ["DivSeg", "DivSegIO", "DivSegCore"],
+                    exclude: ["FuzzRegressions"]),  // inputs found by Fuzz/ (read by path)
         .testTarget(name: "DivSegRegistryTests", dependencies: ["DivSegRegistry", "DivSeg", "DivSegIO", "DivSegCore"]),
         .testTarget(name: "DivSegCLITests", dependencies: ["divseg-registry", "DivSegIO"]),
     ]

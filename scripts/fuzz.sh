@@ -82,7 +82,7 @@ PY
 }
 
 mkdir -p "$OUT"
-printf '%-18s %10s %8s %7s %7s %7s %9s\n' target runs exec/s cov ft corpus findings
+printf '%-18s %6s %10s %8s %7s %7s %7s %9s\n' target cpu-s runs exec/s cov ft corpus findings
 for target in "${TARGETS[@]}"; do
   case $target in
     FuzzImageDecoder) max_len=$(seed_images) ;;
@@ -98,19 +98,20 @@ for target in "${TARGETS[@]}"; do
   # Memory errors inside the system libhdf5 (not ours, not instrumented): see Fuzz/hdf5.supp.
   [ "$target" != FuzzModelFiles ] || asan="$asan:suppressions=$PWD/Fuzz/hdf5.supp"
   set +e
-  ASAN_OPTIONS=$asan \
+  ASAN_OPTIONS=$asan /usr/bin/time -f '%U %S' -o "$dir/cpu" \
     "$BIN/$target" "$dir/corpus" "$SEEDS/$target" \
     -max_total_time="$SECONDS_PER_TARGET" -timeout="$TIMEOUT" -rss_limit_mb="$RSS_MB" \
     -max_len="$max_len" -artifact_prefix="$dir/findings/" -print_final_stats=1 > "$log" 2>&1
   status=$?
-  set -e
+  # CPU seconds (user + system): on a busy machine much less than the wall-clock time.
+  cpu=$(awk '{ printf "%.0f", $1 + $2 }' "$dir/cpu" 2>/dev/null || echo '?')
   runs=$(grep -o 'stat::number_of_executed_units: *[0-9]*' "$log" | grep -o '[0-9]*$' || echo 0)
   speed=$(grep -o 'stat::average_exec_per_sec: *[0-9]*' "$log" | grep -o '[0-9]*$' || echo 0)
   last=$(grep -E '^#[0-9]+' "$log" | tail -n 1)
   cov=$(sed -n 's/.*cov: \([0-9]*\).*/\1/p' <<<"$last"); ft=$(sed -n 's/.*ft: \([0-9]*\).*/\1/p' <<<"$last")
   corp=$(sed -n 's/.*corp: \([0-9]*\).*/\1/p' <<<"$last")
   findings=$(find "$dir/findings" -type f | wc -l)
-  printf '%-18s %10s %8s %7s %7s %7s %9s\n' "$target" "${runs:-0}" "${speed:-0}" "${cov:-?}" "${ft:-?}" "${corp:-?}" "$findings"
-  printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$(date -u +%FT%TZ)" "$target" "$SECONDS_PER_TARGET" "${runs:-0}" "${cov:-}" "${ft:-}" "${corp:-}" "$findings" "$status" >> "$OUT/summary.tsv"
+  printf '%-18s %6s %10s %8s %7s %7s %7s %9s\n' "$target" "$cpu" "${runs:-0}" "${speed:-0}" "${cov:-?}" "${ft:-?}" "${corp:-?}" "$findings"
+  printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$(date -u +%FT%TZ)" "$target" "$SECONDS_PER_TARGET" "$cpu" "${runs:-0}" "${cov:-}" "${ft:-}" "${corp:-}" "$findings" "$status" >> "$OUT/summary.tsv"
   if [ "$status" != 0 ]; then echo "  $target stopped with status $status: see $log" >&2; fi
 done
