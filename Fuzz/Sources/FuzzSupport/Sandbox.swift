@@ -13,9 +13,16 @@ public final class Sandbox: @unchecked Sendable {
 
     public init(_ label: String) {
         let base = FileManager.default.fileExists(atPath: "/dev/shm") ? "/dev/shm" : NSTemporaryDirectory()
-        var template = Array("\(base)/divseg-fuzz-\(label)-XXXXXX".utf8CString)
-        guard let made = mkdtemp(&template) else { fatalError("mkdtemp failed: errno \(errno)") }
-        root = String(cString: made)
+        // A fuzzer stopped by a finding exits without running atexit handlers: sandboxes of
+        // processes that are gone are removed here.
+        for name in (try? FileManager.default.contentsOfDirectory(atPath: base)) ?? [] where name.hasPrefix("divseg-fuzz-") {
+            if let pid = name.split(separator: "-").last.flatMap({ Int32($0) }), kill(pid, 0) != 0, errno == ESRCH {
+                try? FileManager.default.removeItem(atPath: base + "/" + name)
+            }
+        }
+        root = "\(base)/divseg-fuzz-\(label)-\(getpid())"
+        try? FileManager.default.removeItem(atPath: root)
+        guard mkdir(root, 0o700) == 0 else { fatalError("cannot create \(root): errno \(errno)") }
         let path = root
         Sandbox.cleanup.append(path)
         if Sandbox.cleanup.count == 1 { atexit { for path in Sandbox.cleanup { try? FileManager.default.removeItem(atPath: path) } } }
