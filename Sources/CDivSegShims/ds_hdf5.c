@@ -516,6 +516,14 @@ static ds_h5_status read_half(hid_t dset, hid_t type, const char *name, float *o
     return DS_H5_OK;
 }
 
+// Numbers are 1, 2, 4 or 8 bytes wide. A damaged datatype message can claim any size (found
+// by Fuzz/FuzzModelFiles: a float of 4 GiB), and libhdf5 1.10 allocates and clears a
+// conversion buffer of that size times the element count before it notices anything.
+static int number_size_ok(hid_t type) {
+    size_t size = H5Tget_size(type);
+    return size == 1 || size == 2 || size == 4 || size == 8;
+}
+
 ds_h5_status ds_h5_read_floats(int64_t file, const char *name, float *out, uint64_t count,
                                char *msg, size_t cap) {
     ds_h5_lock();
@@ -530,6 +538,11 @@ ds_h5_status ds_h5_read_floats(int64_t file, const char *name, float *out, uint6
     if (c != H5T_INTEGER && c != H5T_FLOAT) {
         set_msg(msg, cap, "'%s' holds %s, not numbers", name, class_name(c));
         st = DS_H5_WRONG_TYPE;
+        goto done;
+    }
+    if (!number_size_ok(type)) {
+        set_msg(msg, cap, "'%s' claims %zu-byte numbers (damaged datatype)", name, H5Tget_size(type));
+        st = DS_H5_CORRUPT;
         goto done;
     }
     if ((space = H5Dget_space(dset)) < 0) {
@@ -1087,6 +1100,12 @@ ds_h5_status ds_h5_read_float_attribute(int64_t file, const char *object, const 
     if (c != H5T_INTEGER && c != H5T_FLOAT) {
         set_msg(msg, cap, "attribute '%s' of '%s' holds %s, not numbers", name, object, class_name(c));
         st = DS_H5_WRONG_TYPE;
+        goto done;
+    }
+    if (!number_size_ok(ftype)) {
+        set_msg(msg, cap, "attribute '%s' of '%s' claims %zu-byte numbers (damaged datatype)", name, object,
+                H5Tget_size(ftype));
+        st = DS_H5_CORRUPT;
         goto done;
     }
     hssize_t n = H5Sget_simple_extent_npoints(space);

@@ -49,6 +49,21 @@ struct FuzzRegressionTests {
         }
     }
 
+    /// A localizer whose weights claim 4 GiB-wide floats: libhdf5 1.10 allocated and cleared a
+    /// 4 GiB conversion buffer before reading. The shim refuses numbers wider than 8 bytes.
+    @Test("an HDF5 number type wider than 8 bytes is refused before libhdf5 converts it")
+    func damagedNumberWidth() throws {
+        let path = Self.root + "/FuzzModelFiles/float-of-4-gib.h5"
+        do {
+            _ = try LocalizerFile.load(contentsOf: path)
+            Issue.record("loaded")
+        } catch let error as HDF5Error {
+            guard case .corrupt(let file, let detail) = error else { Issue.record("\(error)"); return }
+            #expect(file == path)
+            #expect(detail.contains("damaged datatype"), "\(detail)")
+        }
+    }
+
     /// One byte of an attribute message changed: libhdf5 1.10 reads 4 bytes past a heap block
     /// while looking the attribute up (only AddressSanitizer sees it; libhdf5's bug, not ours).
     /// Apart from that, the file loads as the original localizer, give or take the one value
