@@ -104,7 +104,7 @@ for target in "${TARGETS[@]}"; do
     -max_len="$max_len" -artifact_prefix="$dir/findings/" -print_final_stats=1 > "$log" 2>&1
   status=$?
   # CPU seconds (user + system): on a busy machine much less than the wall-clock time.
-  cpu=$(awk '{ printf "%.0f", $1 + $2 }' "$dir/cpu" 2>/dev/null || echo '?')
+  cpu=$(tail -n 1 "$dir/cpu" 2>/dev/null | awk '{ printf "%.0f", $1 + $2 }')
   runs=$(grep -o 'stat::number_of_executed_units: *[0-9]*' "$log" | grep -o '[0-9]*$' || echo 0)
   speed=$(grep -o 'stat::average_exec_per_sec: *[0-9]*' "$log" | grep -o '[0-9]*$' || echo 0)
   last=$(grep -E '^#[0-9]+' "$log" | tail -n 1)
