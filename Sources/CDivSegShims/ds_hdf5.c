@@ -251,6 +251,15 @@ static int global_heaps_damaged(const char *path, char *msg, size_t cap) {
     close(fd);
     if (file == MAP_FAILED) return 0;
     int damaged = 0;
+    // Collections seen (file offset, number of object slots libhdf5 will allocate).
+    enum { MAX_COLLECTIONS = 256 };
+    enum { MAX_SIZES = 64 };
+    size_t starts[MAX_COLLECTIONS];
+    uint64_t slots[MAX_COLLECTIONS];
+    uint64_t sizes[MAX_COLLECTIONS][MAX_SIZES];   // sizes of the collection's first objects
+    int counts[MAX_COLLECTIONS];
+    int collections = 0;
+    counts[0] = 0;
     // The superblock (at 0 or after a user block) says how wide lengths are.
     size_t base = SIZE_MAX;
     for (size_t off = 0; off + 16 <= size; off = off == 0 ? 512 : off * 2)
@@ -274,6 +283,8 @@ static int global_heaps_damaged(const char *path, char *msg, size_t cap) {
                 }
                 // Objects: index (2), reference count (2), reserved (4), size (8), data padded
                 // to 8 bytes; index 0 is the free space, whose size includes its header.
+                // As H5HG__cache_heap_deserialize sizes its object table.
+                uint64_t nalloc = (length - 16) / 16 + 2;
                 uint64_t pos = 16;
                 while (pos < length) {
                     if (length - pos < 16) break;   // a tail too small for a header is free space
@@ -281,6 +292,7 @@ static int global_heaps_damaged(const char *path, char *msg, size_t cap) {
                     unsigned idx = h[0] | (unsigned)h[1] << 8;
                     uint64_t object = le_u64(h + 8);
                     uint64_t need;
+                    if (idx >= nalloc) nalloc = nalloc * 2 > (uint64_t)idx + 1 ? nalloc * 2 : (uint64_t)idx + 1;
                     if (idx == 0) {
                         need = object;
                     } else if (object > length) {
@@ -295,9 +307,45 @@ static int global_heaps_damaged(const char *path, char *msg, size_t cap) {
                         damaged = 1;
                         break;
                     }
+                    if (idx > 0 && collections < MAX_COLLECTIONS && counts[collections] < MAX_SIZES)
+                        sizes[collections][counts[collections]++] = object;
                     pos += need;
                 }
+                if (!damaged && collections < MAX_COLLECTIONS) {
+                    starts[collections] = start;
+                    slots[collections++] = nalloc;
+                }
+                if (collections < MAX_COLLECTIONS) counts[collections] = 0;
                 p += 8;
+            }
+            // A variable-length string is stored as a heap id: length (4), the collection's
+            // address (8, relative to the superblock), object index (4). libhdf5 reads
+            // obj[index] without checking it against its table: an index past it is a wild
+            // pointer (found by Fuzz/FuzzModelFiles). Every 8 bytes equal to a collection's
+            // address after the length of one of its objects are taken for a heap id; its
+            // index must fit the collection's table.
+            for (int c = 0; c < collections && !damaged; c++) {
+                unsigned char address[8];
+                uint64_t relative = (uint64_t)(starts[c] - base);
+                for (int b = 0; b < 8; b++) address[b] = (unsigned char)(relative >> (8 * b));
+                const unsigned char *q = file + 4;
+                while (!damaged && (q = find_bytes(q, end, address, 8)) != NULL) {
+                    if ((size_t)(end - q) >= 12) {
+                        uint32_t length = (uint32_t)q[-4] | (uint32_t)q[-3] << 8 | (uint32_t)q[-2] << 16 | (uint32_t)q[-1] << 24;
+                        uint32_t idx = (uint32_t)q[8] | (uint32_t)q[9] << 8 | (uint32_t)q[10] << 16 | (uint32_t)q[11] << 24;
+                        // A length that is one of the collection's objects' first: the
+                        // address alone also turns up in other structures and in raw data.
+                        int known = 0;
+                        for (int k = 0; k < counts[c] && !known; k++) known = sizes[c][k] == length;
+                        if (known && idx >= slots[c]) {
+                            set_msg(msg, cap, "the heap id at byte %zu refers to object %u of the global heap collection "
+                                    "at byte %zu, which has %llu slots", (size_t)(q - file), idx, starts[c],
+                                    (unsigned long long)slots[c]);
+                            damaged = 1;
+                        }
+                    }
+                    q += 1;
+                }
             }
         }
     }

@@ -49,6 +49,21 @@ struct FuzzRegressionTests {
         }
     }
 
+    /// A string attribute whose heap id names object 1,936,681,988 of a 257-slot collection:
+    /// libhdf5 1.10 indexed its object table with it unchecked (a segmentation fault).
+    @Test("an HDF5 heap id past its collection's table is refused before libhdf5 follows it")
+    func heapIDPastTable() throws {
+        let path = Self.root + "/FuzzModelFiles/heap-id-index-past-table.h5"
+        do {
+            _ = try HDF5File.open(path)
+            Issue.record("opened")
+        } catch let error as HDF5Error {
+            guard case .corrupt(let file, let detail) = error else { Issue.record("\(error)"); return }
+            #expect(file == path)
+            #expect(detail.contains("heap id"), "\(detail)")
+        }
+    }
+
     /// A localizer whose weights claim 4 GiB-wide floats: libhdf5 1.10 allocated and cleared a
     /// 4 GiB conversion buffer before reading. The shim refuses numbers wider than 8 bytes.
     @Test("an HDF5 number type wider than 8 bytes is refused before libhdf5 converts it")
@@ -88,6 +103,8 @@ struct FuzzRegressionTests {
     func realFilesPass() throws {
         let localizer = Self.repo + "/classes/aeroplane/localizer.h5"
         if FileManager.default.fileExists(atPath: localizer) { _ = try LocalizerFile.load(contentsOf: localizer) }
+        let segmenter = Self.repo + "/classes/segmenter.h5"
+        if FileManager.default.fileExists(atPath: segmenter) { try HDF5File.open(segmenter).close() }
         if FileManager.default.fileExists(atPath: SharedData.weights) { try HDF5File.open(SharedData.weights).close() }
     }
 }
