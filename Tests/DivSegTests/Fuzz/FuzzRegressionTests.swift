@@ -79,6 +79,16 @@ struct FuzzRegressionTests {
         }
     }
 
+    /// A root group object header that claims about 4 GiB: libhdf5 1.10 mallocs that much for
+    /// it before it reads past the end of the 12 KB file and gives up. The memory is never
+    /// touched (the process stays at its usual size), so only a sanitizer's allocation limit
+    /// notices; the open fails with a typed error.
+    @Test("a root object header claiming 4 GiB fails to open with a typed error")
+    func rootHeaderClaims4GiB() throws {
+        let path = Self.root + "/FuzzModelFiles/root-header-claims-4-gib.h5"
+        #expect(throws: HDF5Error.self) { try HDF5File.open(path) }
+    }
+
     /// One byte of an attribute message changed: libhdf5 1.10 reads 4 bytes past a heap block
     /// while looking the attribute up (only AddressSanitizer sees it; libhdf5's bug, not ours).
     /// Apart from that, the file loads as the original localizer, give or take the one value
