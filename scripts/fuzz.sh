@@ -14,6 +14,8 @@
 # One summary line per target: runs, execs/s, coverage, corpus, findings.
 #   FUZZ_NO_BUILD=1   use the binaries already in .build-fuzz
 #   FUZZ_TIMEOUT=10 FUZZ_RSS_MB=2048   per-input time limit and memory limit
+#   FUZZ_MALLOC_MB=N  limit of a single allocation (default: FUZZ_RSS_MB); libhdf5 mallocs
+#                     what a damaged header claims without touching it (F5 in RELIABILITY.md)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 SECONDS_PER_TARGET=${1:-300}
@@ -26,6 +28,7 @@ SCRATCH=.build-fuzz
 BIN=$SCRATCH/release
 TIMEOUT=${FUZZ_TIMEOUT:-10}
 RSS_MB=${FUZZ_RSS_MB:-2048}
+MALLOC_MB=${FUZZ_MALLOC_MB:-$RSS_MB}
 
 if [ "${FUZZ_NO_BUILD:-0}" != 1 ]; then
   swift build --package-path Fuzz --scratch-path "$SCRATCH" -c release \
@@ -100,7 +103,7 @@ for target in "${TARGETS[@]}"; do
   set +e
   ASAN_OPTIONS=$asan /usr/bin/time -f '%U %S' -o "$dir/cpu" \
     "$BIN/$target" "$dir/corpus" "$SEEDS/$target" \
-    -max_total_time="$SECONDS_PER_TARGET" -timeout="$TIMEOUT" -rss_limit_mb="$RSS_MB" \
+    -max_total_time="$SECONDS_PER_TARGET" -timeout="$TIMEOUT" -rss_limit_mb="$RSS_MB" -malloc_limit_mb="$MALLOC_MB" \
     -max_len="$max_len" -artifact_prefix="$dir/findings/" -print_final_stats=1 > "$log" 2>&1
   status=$?
   # CPU seconds (user + system): on a busy machine much less than the wall-clock time.
