@@ -82,7 +82,8 @@ let package = Package(
         .target(name: "DivSegTestSupport", path: "Tests/DivSegTestSupport"),
         .testTarget(name: "DivSegCoreTests", dependencies: ["DivSegCore"]),
         .testTarget(name: "DivSegIOTests", dependencies: ["DivSegIO", "DivSegCore", "DivSegTestSupport"]),
-        .testTarget(name: "DivSegTests", dependencies: ["DivSeg", "DivSegIO", "DivSegCore", "DivSegTestSupport"]),
+        .testTarget(name: "DivSegTests", dependencies: ["DivSeg", "DivSegIO", "DivSegCore", "DivSegTestSupport"],
+                    exclude: ["FuzzRegressions"]),  // inputs found by Fuzz/ (read by path)
         .testTarget(name: "DivSegRegistryTests", dependencies: ["DivSegRegistry", "DivSeg", "DivSegIO", "DivSegCore", "DivSegTestSupport"]),
         .testTarget(name: "DivSegCLITests", dependencies: ["divseg-registry", "DivSegIO", "DivSegTestSupport"]),
     ]

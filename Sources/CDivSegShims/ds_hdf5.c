@@ -21,6 +21,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 #include <immintrin.h>
@@ -211,6 +212,151 @@ int ds_h5_has_signature(const char *path, int *err) {
     return found;
 }
 
+// MARK: - Global heap pre-check
+
+// memmem without _GNU_SOURCE.
+static const unsigned char *find_bytes(const unsigned char *p, const unsigned char *end,
+                                       const unsigned char *needle, size_t n) {
+    while ((size_t)(end - p) >= n) {
+        const unsigned char *c = memchr(p, needle[0], (size_t)(end - p) - n + 1);
+        if (!c) return NULL;
+        if (memcmp(c, needle, n) == 0) return c;
+        p = c + 1;
+    }
+    return NULL;
+}
+
+static uint64_t le_u64(const unsigned char *p) {
+    uint64_t v = 0;
+    for (int i = 7; i >= 0; i--) v = (v << 8) | p[i];
+    return v;
+}
+
+// libhdf5 1.10 (Debian's) trusts the sizes inside a global heap collection ("GCOL", where
+// variable-length strings live): an object whose size runs past its collection makes
+// H5HG_read copy gigabytes out of bounds (a crash), a zero-sized free-space object makes the
+// collection decoder loop for ever. Found by Fuzz/FuzzModelFiles; see docs/RELIABILITY.md.
+// Before HDF5 sees a file, every collection in it (signature, version 1, zero reserved bytes)
+// must lie inside the file and its objects must tile it exactly as HDF5 will decode them.
+// Returns 0 (consistent, or not checkable: not a regular file, lengths other than 8 bytes)
+// or 1 with a message.
+static int global_heaps_damaged(const char *path, char *msg, size_t cap) {
+    static const unsigned char hdf5_sig[8] = {0x89, 'H', 'D', 'F', '\r', '\n', 0x1a, '\n'};
+    static const unsigned char gcol[8] = {'G', 'C', 'O', 'L', 1, 0, 0, 0};
+    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+    if (fd < 0) return 0;
+    struct stat st;
+    if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) || st.st_size < 64) {
+        close(fd);
+        return 0;
+    }
+    size_t size = (size_t)st.st_size;
+    const unsigned char *file = mmap(NULL, size, PROT_READ, MAP_PRIVATE, fd, 0);
+    close(fd);
+    if (file == MAP_FAILED) return 0;
+    int damaged = 0;
+    // Collections seen (file offset, number of object slots libhdf5 will allocate).
+    enum { MAX_COLLECTIONS = 256 };
+    enum { MAX_SIZES = 64 };
+    size_t starts[MAX_COLLECTIONS];
+    uint64_t slots[MAX_COLLECTIONS];
+    uint64_t sizes[MAX_COLLECTIONS][MAX_SIZES];   // sizes of the collection's first objects
+    int counts[MAX_COLLECTIONS];
+    int collections = 0;
+    counts[0] = 0;
+    // The superblock (at 0 or after a user block) says how wide lengths are.
+    size_t base = SIZE_MAX;
+    for (size_t off = 0; off + 16 <= size; off = off == 0 ? 512 : off * 2)
+        if (memcmp(file + off, hdf5_sig, 8) == 0) { base = off; break; }
+    if (base != SIZE_MAX) {
+        unsigned version = file[base + 8];
+        size_t at = version <= 1 ? base + 14 : base + 10;
+        unsigned lengths = at < size ? file[at] : 0;
+        if (lengths == 8) {
+            const unsigned char *p = file;
+            const unsigned char *end = file + size;
+            while (!damaged && (p = find_bytes(p, end, gcol, 8)) != NULL) {
+                size_t start = (size_t)(p - file);
+                if (size - start < 16) break;
+                uint64_t length = le_u64(p + 8);
+                if (length < 16 || length > size - start) {
+                    set_msg(msg, cap, "global heap collection at byte %zu claims %llu bytes, past the end of the file",
+                            start, (unsigned long long)length);
+                    damaged = 1;
+                    break;
+                }
+                // Objects: index (2), reference count (2), reserved (4), size (8), data padded
+                // to 8 bytes; index 0 is the free space, whose size includes its header.
+                // As H5HG__cache_heap_deserialize sizes its object table.
+                uint64_t nalloc = (length - 16) / 16 + 2;
+                uint64_t pos = 16;
+                while (pos < length) {
+                    if (length - pos < 16) break;   // a tail too small for a header is free space
+                    const unsigned char *h = p + pos;
+                    unsigned idx = h[0] | (unsigned)h[1] << 8;
+                    uint64_t object = le_u64(h + 8);
+                    uint64_t need;
+                    if (idx >= nalloc) nalloc = nalloc * 2 > (uint64_t)idx + 1 ? nalloc * 2 : (uint64_t)idx + 1;
+                    if (idx == 0) {
+                        need = object;
+                    } else if (object > length) {
+                        need = UINT64_MAX;
+                    } else {
+                        need = 16 + ((object + 7) & ~(uint64_t)7);
+                    }
+                    if (need == 0 || need > length - pos) {
+                        set_msg(msg, cap, "global heap collection at byte %zu: object %u at byte %llu claims %llu bytes, "
+                                "more than its collection holds", start, idx,
+                                (unsigned long long)(start + pos), (unsigned long long)object);
+                        damaged = 1;
+                        break;
+                    }
+                    if (idx > 0 && collections < MAX_COLLECTIONS && counts[collections] < MAX_SIZES)
+                        sizes[collections][counts[collections]++] = object;
+                    pos += need;
+                }
+                if (!damaged && collections < MAX_COLLECTIONS) {
+                    starts[collections] = start;
+                    slots[collections++] = nalloc;
+                }
+                if (collections < MAX_COLLECTIONS) counts[collections] = 0;
+                p += 8;
+            }
+            // A variable-length string is stored as a heap id: length (4), the collection's
+            // address (8, relative to the superblock), object index (4). libhdf5 reads
+            // obj[index] without checking it against its table: an index past it is a wild
+            // pointer (found by Fuzz/FuzzModelFiles). Every 8 bytes equal to a collection's
+            // address after the length of one of its objects are taken for a heap id; its
+            // index must fit the collection's table.
+            for (int c = 0; c < collections && !damaged; c++) {
+                unsigned char address[8];
+                uint64_t relative = (uint64_t)(starts[c] - base);
+                for (int b = 0; b < 8; b++) address[b] = (unsigned char)(relative >> (8 * b));
+                const unsigned char *q = file + 4;
+                while (!damaged && (q = find_bytes(q, end, address, 8)) != NULL) {
+                    if ((size_t)(end - q) >= 12) {
+                        uint32_t length = (uint32_t)q[-4] | (uint32_t)q[-3] << 8 | (uint32_t)q[-2] << 16 | (uint32_t)q[-1] << 24;
+                        uint32_t idx = (uint32_t)q[8] | (uint32_t)q[9] << 8 | (uint32_t)q[10] << 16 | (uint32_t)q[11] << 24;
+                        // A length that is one of the collection's objects' first: the
+                        // address alone also turns up in other structures and in raw data.
+                        int known = 0;
+                        for (int k = 0; k < counts[c] && !known; k++) known = sizes[c][k] == length;
+                        if (known && idx >= slots[c]) {
+                            set_msg(msg, cap, "the heap id at byte %zu refers to object %u of the global heap collection "
+                                    "at byte %zu, which has %llu slots", (size_t)(q - file), idx, starts[c],
+                                    (unsigned long long)slots[c]);
+                            damaged = 1;
+                        }
+                    }
+                    q += 1;
+                }
+            }
+        }
+    }
+    munmap((void *)file, size);
+    return damaged;
+}
+
 static hid_t make_fapl(void) {
     hid_t fapl = H5Pcreate(H5P_FILE_ACCESS);
     // Strong close: H5Fclose really closes (and flushes) the file even if an object id
@@ -228,6 +374,10 @@ ds_h5_status ds_h5_open(const char *path, int writable, int64_t *out_file, char 
     ds_h5_lock();
     ds_h5_status st = DS_H5_OK;
     *out_file = -1;
+    if (global_heaps_damaged(path, msg, cap)) {
+        ds_h5_unlock();
+        return DS_H5_CORRUPT;
+    }
     hid_t fapl = make_fapl();
     hid_t f = H5Fopen(path, writable ? H5F_ACC_RDWR : H5F_ACC_RDONLY, fapl);
     if (f < 0) {
@@ -418,6 +568,14 @@ static ds_h5_status read_half(hid_t dset, hid_t type, const char *name, float *o
     return DS_H5_OK;
 }
 
+// Numbers are 1, 2, 4 or 8 bytes wide. A damaged datatype message can claim any size (found
+// by Fuzz/FuzzModelFiles: a float of 4 GiB), and libhdf5 1.10 allocates and clears a
+// conversion buffer of that size times the element count before it notices anything.
+static int number_size_ok(hid_t type) {
+    size_t size = H5Tget_size(type);
+    return size == 1 || size == 2 || size == 4 || size == 8;
+}
+
 ds_h5_status ds_h5_read_floats(int64_t file, const char *name, float *out, uint64_t count,
                                char *msg, size_t cap) {
     ds_h5_lock();
@@ -432,6 +590,11 @@ ds_h5_status ds_h5_read_floats(int64_t file, const char *name, float *out, uint6
     if (c != H5T_INTEGER && c != H5T_FLOAT) {
         set_msg(msg, cap, "'%s' holds %s, not numbers", name, class_name(c));
         st = DS_H5_WRONG_TYPE;
+        goto done;
+    }
+    if (!number_size_ok(type)) {
+        set_msg(msg, cap, "'%s' claims %zu-byte numbers (damaged datatype)", name, H5Tget_size(type));
+        st = DS_H5_CORRUPT;
         goto done;
     }
     if ((space = H5Dget_space(dset)) < 0) {
@@ -1002,6 +1165,12 @@ ds_h5_status ds_h5_read_float_attribute(int64_t file, const char *object, const 
     if (c != H5T_INTEGER && c != H5T_FLOAT) {
         set_msg(msg, cap, "attribute '%s' of '%s' holds %s, not numbers", name, object, class_name(c));
         st = DS_H5_WRONG_TYPE;
+        goto done;
+    }
+    if (!number_size_ok(ftype)) {
+        set_msg(msg, cap, "attribute '%s' of '%s' claims %zu-byte numbers (damaged datatype)", name, object,
+                H5Tget_size(ftype));
+        st = DS_H5_CORRUPT;
         goto done;
     }
     hssize_t n = H5Sget_simple_extent_npoints(space);
