@@ -1,6 +1,7 @@
 import DivSeg
 import DivSegIO
 import Foundation
+import DivSegTestSupport
 import Testing
 
 /// Every input the libFuzzer targets of `Fuzz/` (scripts/fuzz.sh) found, fed to the same API
