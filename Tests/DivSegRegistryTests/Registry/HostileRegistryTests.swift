@@ -281,7 +281,7 @@ struct HostileRegistryTests {
         #expect {
             try RegistryEditor.validateBundle(at: bundle, backbone: bundles.backbone)
         } throws: { error in
-            "\(error)".contains("non-finite") && "\(error)".contains("localizer.h5")
+            "\(error)".contains("NaN or infinite") && "\(error)".contains("localizer.h5")
         }
     }
 
