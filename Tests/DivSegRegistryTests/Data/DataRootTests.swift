@@ -82,9 +82,9 @@ struct DataRootTests {
         let registry = try RegistryFixture.temporaryDirectory("roots")
         defer { try? FileManager.default.removeItem(atPath: registry) }
         try RegistrySettings(dataRoot: "data").write(registry: registry)
-        var roots = DataRoots(explicit: ["/flag"], environment: ["DIVSEG_DATA_ROOT": "/env1:/env2", "DIVSEG_SHARED": "/elsewhere/shared"])
+        var roots = DataRoots(explicit: ["/flag"], environment: ["DIVSEG_DATA_ROOT": "/env1:/env2", "DIVSEG_SHARED": "/elsewhere/copy-of-shared"])
         let found = try roots.candidates(for: CorpusIdentity(recorded: "coco:coco-mini"), registry: registry)
-        #expect(found.map(\.path).prefix(5) == ["/flag", "/env1", "/env2", registry + "/data", "/elsewhere/shared/data/coco-mini"])
+        #expect(found.map(\.path).prefix(5) == ["/flag", "/env1", "/env2", registry + "/data", "/elsewhere/copy-of-shared/data/coco-mini"])
         #expect(found.map(\.source).prefix(5) == [.option, .environment, .environment,
                                                    .registrySetting(file: registry + "/settings.json"), .sharedFolder])
         #expect(found.contains { $0.source == .besideRegistry })
