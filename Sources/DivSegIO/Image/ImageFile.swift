@@ -41,7 +41,7 @@ enum ImageFile {
                 let n = posixRead(fd, &probe, 1)
                 if n < 0 {
                     if errno == EINTR { continue }
-                    throw .unreadable(path: path, reason: message(errno))
+                    throw .unreadable(path: path, reason: RegularFile.systemMessage(errno))
                 }
                 if n == 0 { break }
                 if bytes.count >= maxFileBytes {
@@ -57,7 +57,7 @@ enum ImageFile {
             }
             if n < 0 {
                 if errno == EINTR { continue }
-                throw .unreadable(path: path, reason: message(errno))
+                throw .unreadable(path: path, reason: RegularFile.systemMessage(errno))
             }
             if n == 0 { break }
             count += n
@@ -68,61 +68,14 @@ enum ImageFile {
 
     /// Writes via a temporary file in the same directory and `rename`, so that readers (and
     /// a crash at any moment) see either the old file or the complete new one, never a
-    /// partial PNG.
+    /// partial PNG; never over a device, FIFO or directory (`--out /dev/full`).
     static func writeAtomically(_ bytes: [UInt8], to path: String) throws(ImageError) {
-        // Never rename over a device, FIFO or directory (`--out /dev/full`).
-        do throws(FileAccessError) { try RegularFile.checkOutput(path) } catch {
+        guard !path.isEmpty else { throw .writeFailed(path: path, reason: "the path is empty") }
+        do throws(FileAccessError) { try RegularFile.writeAtomically(bytes, to: path) } catch {
             throw .writeFailed(path: path, reason: error.reason)
         }
-        guard !path.isEmpty, !path.hasSuffix("/") else {
-            throw .writeFailed(path: path, reason: "the path names a directory, not a file")
-        }
-        let slash = path.lastIndex(of: "/")
-        let directory = slash.map { String(path[...$0]) } ?? ""
-        let base = slash.map { String(path[path.index(after: $0)...]) } ?? path
-        let suffix = String(UInt64.random(in: 0...UInt64.max), radix: 16)
-        let temporary = "\(directory).\(base).\(getpid()).\(suffix).tmp"
-
-        let fd = open(temporary, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o666)
-        if fd < 0 {
-            let code = errno
-            let place = directory.isEmpty ? "the current directory" : "'\(directory)'"
-            throw .writeFailed(path: path, reason: "cannot create a file in \(place): \(message(code))")
-        }
-        var failure: String? = nil
-        var written = 0
-        while written < bytes.count {
-            let n = bytes.withUnsafeBytes { buffer in
-                write(fd, buffer.baseAddress! + written, buffer.count - written)
-            }
-            if n < 0 {
-                if errno == EINTR { continue }
-                failure = message(errno)
-                break
-            }
-            written += n
-        }
-        // fsync before rename: otherwise a crash can leave the new name pointing at an
-        // empty file on ext4/xfs.
-        if failure == nil && fsync(fd) != 0 { failure = message(errno) }
-        if close(fd) != 0 && failure == nil { failure = message(errno) }
-        if failure == nil && rename(temporary, path) != 0 { failure = message(errno) }
-        if let failure {
-            unlink(temporary)
-            throw .writeFailed(path: path, reason: failure)
-        }
-        // Make the rename itself durable. Best effort: some file systems refuse fsync on
-        // directories, and the file is already complete either way.
-        let dirfd = open(directory.isEmpty ? "." : directory, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
-        if dirfd >= 0 {
-            _ = fsync(dirfd)
-            close(dirfd)
-        }
     }
 
-    private static func message(_ code: Int32) -> String {
-        String(cString: strerror(code))
-    }
 }
 
 /// `read` is shadowed inside `ImageFile` by the static method of the same name.
