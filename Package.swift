@@ -7,6 +7,9 @@ let package = Package(
     name: "divseg",
     platforms: [.macOS(.v13)],
     products: [
+        // The one import applications need: the façade (`Backbone`, `ClassRegistry`) and the
+        // layers below it.
+        .library(name: "DivSegKit", targets: ["DivSegKit"]),
         .library(name: "DivSegRegistry", targets: ["DivSegRegistry"]),
         .library(name: "DivSeg", targets: ["DivSeg"]),
         .library(name: "DivSegIO", targets: ["DivSegIO"]),
@@ -50,6 +53,8 @@ let package = Package(
         ]),
         .target(name: "DivSeg", dependencies: ["DivSegCore", "DivSegIO"]),
         .target(name: "DivSegRegistry", dependencies: ["DivSeg", "DivSegIO", "DivSegCore"]),
+        // Umbrella module (as swift-numerics' `Numerics`): re-exports the library layers.
+        .target(name: "DivSegKit", dependencies: ["DivSegRegistry", "DivSeg", "DivSegIO", "DivSegCore"]),
         .executableTarget(name: "divseg-registry", dependencies: [
             "DivSegRegistry", "DivSeg", "DivSegIO", "DivSegCore",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
@@ -73,10 +78,8 @@ let package = Package(
         ], path: "Benchmarks/CRFBenchmark"),
         .executableTarget(name: "ExtractFeatures", dependencies: ["DivSeg", "DivSegIO"],
                           path: "Examples/ExtractFeatures"),
-        .executableTarget(name: "SegmentImage", dependencies: ["DivSegRegistry", "DivSeg", "DivSegIO"],
-                          path: "Examples/SegmentImage"),
-        .executableTarget(name: "AddClass", dependencies: ["DivSegRegistry", "DivSeg", "DivSegIO"],
-                          path: "Examples/AddClass"),
+        .executableTarget(name: "SegmentImage", dependencies: ["DivSegKit"], path: "Examples/SegmentImage"),
+        .executableTarget(name: "AddClass", dependencies: ["DivSegKit"], path: "Examples/AddClass"),
 
         // Test-only helpers every test target shares: where the shared data is, running child processes.
         .target(name: "DivSegTestSupport", path: "Tests/DivSegTestSupport"),
@@ -85,6 +88,7 @@ let package = Package(
         .testTarget(name: "DivSegTests", dependencies: ["DivSeg", "DivSegIO", "DivSegCore", "DivSegTestSupport"],
                     exclude: ["FuzzRegressions"]),  // inputs found by Fuzz/ (read by path)
         .testTarget(name: "DivSegRegistryTests", dependencies: ["DivSegRegistry", "DivSeg", "DivSegIO", "DivSegCore", "DivSegTestSupport"]),
+        .testTarget(name: "DivSegKitTests", dependencies: ["DivSegKit", "DivSegTestSupport"]),
         .testTarget(name: "DivSegCLITests", dependencies: ["divseg-registry", "DivSegIO", "DivSegTestSupport"]),
     ]
 )

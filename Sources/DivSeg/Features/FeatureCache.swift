@@ -32,6 +32,17 @@ import Foundation
 public struct FeatureCache: Sendable {
     /// The `format` attribute of entries.
     public static let formatName = "divseg-feature-cache-1"
+    /// The cache folder when neither a path nor ``environmentVariable`` names one, relative
+    /// to the working directory.
+    public static let defaultDirectory = ".divseg-cache/features"
+    /// The environment variable that names the cache folder of a machine or job.
+    public static let environmentVariable = "DIVSEG_CACHE"
+
+    /// `$DIVSEG_CACHE` when set and not empty, else ``defaultDirectory``.
+    public static func configuredDirectory(environment: [String: String] = ProcessInfo.processInfo.environment) -> String {
+        if let configured = environment[environmentVariable], !configured.isEmpty { return configured }
+        return defaultDirectory
+    }
 
     /// Where the entries are.
     public let directory: String

@@ -32,7 +32,8 @@ public struct RegistryEditor: Sendable {
     public let directory: String
     /// The feature extractor bundles must have been trained on.
     public var backbone: BundleManifest.BackboneInfo
-    /// Trains the segmenter; required for every change that retrains.
+    /// Trains the segmenter; a change that retrains without one throws
+    /// ``RegistryError/noRetrainer(directory:)`` before anything is touched.
     public var retrainer: SegmenterRetrainer?
     /// Seconds to wait for another command's lock before giving up; within ``lockTimeoutRange``.
     public var lockTimeout: Double = 60
@@ -73,6 +74,7 @@ public struct RegistryEditor: Sendable {
     public func add(bundleAt source: String, retrain: Bool = true,
                     progress: ((SegmenterRetrainer.Phase) -> Void)? = nil) throws -> ChangeReport {
         let start = Date()
+        if retrain && retrainer == nil { throw RegistryError.noRetrainer(directory: directory) }
         // A bad bundle is refused before the registry is touched at all.
         let candidate = try Self.validateBundle(at: source, backbone: backbone)
         try createFolderIfMissing()
@@ -143,6 +145,7 @@ public struct RegistryEditor: Sendable {
     public func remove(_ className: String, retrain: Bool = true,
                        progress: ((SegmenterRetrainer.Phase) -> Void)? = nil) throws -> ChangeReport {
         let start = Date()
+        if retrain && retrainer == nil { throw RegistryError.noRetrainer(directory: directory) }
         let lock = try RegistryLock.acquire(registry: directory, timeout: lockTimeout, purpose: "remove \(className)")
         defer { lock.release() }
         try tidy()
@@ -210,6 +213,7 @@ public struct RegistryEditor: Sendable {
     @discardableResult
     public func retrain(progress: ((SegmenterRetrainer.Phase) -> Void)? = nil) throws -> ChangeReport {
         let start = Date()
+        guard retrainer != nil else { throw RegistryError.noRetrainer(directory: directory) }
         let lock = try RegistryLock.acquire(registry: directory, timeout: lockTimeout, purpose: "retrain")
         defer { lock.release() }
         try tidy()
@@ -386,9 +390,7 @@ public struct RegistryEditor: Sendable {
     private func stageSegmenter(_ next: Registry, in transaction: RegistryTransaction,
                                 progress: ((SegmenterRetrainer.Phase) -> Void)?) throws
         -> ([RegistryTransaction.Operation], SegmenterRetrainer.Result, String) {
-        guard let retrainer else {
-            preconditionFailure("RegistryEditor needs a retrainer to retrain the segmenter; pass one or use retrain: false")
-        }
+        guard let retrainer else { throw RegistryError.noRetrainer(directory: directory) }
         var store: SampleStore?
         if useSampleStore {
             store = SampleStore(registry: directory)

@@ -46,6 +46,9 @@ public enum RegistryError: Error, Equatable, CustomStringConvertible {
     /// The segmenter does not fit the registry's classes for a reason other than a change of
     /// classes (a refused bundle, a damaged ledger, a file that does not match its record).
     case segmenterMismatch(directory: String, detail: String)
+    /// A change that retrains the segmenter was asked of a ``RegistryEditor`` made without a
+    /// ``SegmenterRetrainer``.
+    case noRetrainer(directory: String)
 
     public var description: String {
         switch self {
@@ -87,6 +90,8 @@ public enum RegistryError: Error, Equatable, CustomStringConvertible {
             return "'\(name)' cannot be a class name: \(reason). A class name is \(ClassNameRule.summary).\(hint)"
         case .segmenterMismatch(let dir, let detail):
             return "The segmenter in '\(dir)' cannot be used: \(detail)."
+        case .noRetrainer(let dir):
+            return "Changing '\(dir)' with retraining needs a SegmenterRetrainer: create the RegistryEditor with `retrainer:`, use ClassRegistry (which always has one), or pass `retrain: false`. Nothing was changed."
         }
     }
 }
