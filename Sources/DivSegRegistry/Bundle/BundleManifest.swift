@@ -40,7 +40,9 @@ public struct BundleManifest: Codable, Sendable, Equatable {
         public var sha256: String
         public var inputChannels: Int
         public var hiddenUnits: Int
-        /// "globalSoftmax" or "pixelSoftmax".
+        /// The localizer's training objective as written by ``ClassLocalizer/lossName``:
+        /// "global-softmax" or "pixel-softmax" (the paper's MLP, ``LocalizerLoss``), or
+        /// "average-pooled" (the CAM-style ``AveragePooledLocalizer``).
         public var loss: String
         /// "float32" or "float16".
         public var storage: String

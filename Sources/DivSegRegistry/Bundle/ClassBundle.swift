@@ -6,8 +6,9 @@ import Foundation
 /// checked for consistency when opened.
 ///
 /// ```swift
-/// let bundle = try ClassBundle(at: "classes/giraffe", backbone: registry.backbone)
-/// let localizer = try bundle.loadLocalizer()
+/// let bundle = try ClassBundle(at: "classes/giraffe", backbone: try BackboneIdentity.vgg16(weightsAt: weights))
+/// let localizer = try LocalizerFile.load(contentsOf: bundle.localizerPath)   // either architecture
+/// print(bundle.manifest.training.positives)
 /// ```
 public struct ClassBundle: Sendable {
     public let directory: String

@@ -45,10 +45,10 @@ public struct RegistryEditor: Sendable {
     /// Receives notes (e.g. damaged sample-store entries).
     public var log: (@Sendable (String) -> Void)?
     /// Ends the process at this point of the commit, as a crash would (tests only).
-    public var simulatedCrash: CrashPoint?
+    @_spi(Testing) public var simulatedCrash: CrashPoint?
     /// Makes this operation of the commit fail, as a refused rename would (tests only; only
     /// ``CrashPoint/operation(_:)`` is used).
-    public var simulatedFailure: CrashPoint?
+    @_spi(Testing) public var simulatedFailure: CrashPoint?
 
     public init(directory: String, backbone: BundleManifest.BackboneInfo, retrainer: SegmenterRetrainer? = nil) {
         self.directory = directory

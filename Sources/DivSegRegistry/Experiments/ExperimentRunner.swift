@@ -2,7 +2,7 @@ import DivSeg
 import DivSegIO
 import Foundation
 
-/// Reproduces the paper's tables on a dataset split in one run (issue #5): for every
+/// Reproduces the paper's tables on a dataset split in one run: for every
 /// ``ExperimentVariant`` of a plan, retrain the shared segmenter of a registry with the
 /// variant's sampler and score it on the evaluation images, then collect the rows in an
 /// ``ExperimentReport``.

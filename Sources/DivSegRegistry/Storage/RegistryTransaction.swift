@@ -92,14 +92,20 @@ public struct RegistryTransaction: Sendable {
 
     /// Commits: syncs the staging folder, keeps hard links of the files it replaces (so that
     /// a failure half-way can be undone), writes the journal, carries out `operations` in
-    /// order and removes the journal. `crash` ends the process at that point, `failure`
-    /// makes that operation fail (tests only).
+    /// order and removes the journal.
     ///
     /// When an operation fails, the ones before it are undone (``RegistryError/writeFailed(path:reason:)``
     /// is thrown and the registry keeps its previous state); only when undoing fails too is
     /// the journal left for the next command (``RegistryError/unfinishedTransaction(directory:reason:)``).
-    public func commit(_ operations: [Operation], lockTimeout: Double = 60, crash: CrashPoint? = nil,
-                       failure: CrashPoint? = nil) throws {
+    public func commit(_ operations: [Operation], lockTimeout: Double = 60) throws {
+        try commit(operations, lockTimeout: lockTimeout, crash: nil, failure: nil)
+    }
+
+    /// ``commit(_:lockTimeout:)`` with fault injection for the crash-safety tests: `crash`
+    /// ends the process at that point, `failure` makes that operation fail.
+    @_spi(Testing)
+    public func commit(_ operations: [Operation], lockTimeout: Double = 60, crash: CrashPoint?,
+                       failure: CrashPoint?) throws {
         for operation in operations { try Self.validate(operation, id: id, in: directory) }
         let lock = try RegistryLock.commitLock(registry: directory, exclusive: true, timeout: lockTimeout, create: true)
         defer { lock?.release() }

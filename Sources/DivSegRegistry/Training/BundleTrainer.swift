@@ -4,8 +4,10 @@ import DivSegIO
 import Foundation
 
 /// Trains a class bundle from image tags: the localizer of one class on the images tagged
-/// with it plus an equal number of images not tagged with it, written as a bundle directory
-/// (manifest, float16 localizer weights, corpus). The manifest records the corpus as
+/// with it against images not tagged with it (``negativesPerPositive``; by default every
+/// untagged image for the CAM-style localizer, one per positive for the paper's), written
+/// as a bundle directory (manifest, localizer weights — float16 for the paper's MLP with
+/// ``storage`` `.float16`, float32 for the small CAM-style one — and corpus). The manifest records the corpus as
 /// `coco:coco-mini` (kind and folder name, never a machine path) and corpus.csv each image's
 /// path relative to that folder with its SHA-256 (see ``DataRoots``).
 ///

@@ -4,9 +4,11 @@ import DivSegIO
 import Foundation
 
 /// Trains the shared segmenter of a registry (DESIGN.md §1): on every image of the bundles'
-/// corpora, each registered class tagged in the image contributes k diverse points picked on
-/// its localizer's score map, background contributes k points least similar to all of them,
-/// and one segmenter is trained on the pooled points. With a ``SampleStore``, picks of
+/// corpora, each registered class tagged in the image contributes training points picked on
+/// its localizer's score map by ``sampler`` — by default dense labels (every location of a
+/// strided grid whose scaled score passes a threshold; background where no tagged class
+/// does), with the paper's k diverse points (and k background points least similar to
+/// them) one setting away — and one segmenter is trained on the pooled points. With a ``SampleStore``, picks of
 /// earlier retrainings are reused (see ``retrain(_:store:progress:)``), and images whose
 /// picks are all stored need no file; the others are found through ``dataRoots``. Changing a registry
 /// folder (lock, commit) is ``RegistryEditor``'s job; this type writes nothing but store

@@ -1,6 +1,6 @@
 import DivSeg
 import DivSegIO
-import DivSegRegistry
+@_spi(Testing) import DivSegRegistry
 import Foundation
 import Testing
 
