@@ -1,11 +1,12 @@
 // swift-tools-version:6.0
 import PackageDescription
 
-// Layering (DESIGN.md §3): C shims → DivSegCore (numerics) → DivSegIO → DivSeg (method)
+// Layering (the README's layering table): C shims → DivSegCore (numerics) → DivSegIO → DivSeg (method)
 // → divseg-registry (CLI). Lower layers never import higher ones.
 let package = Package(
     name: "divseg",
-    platforms: [.macOS(.v13)],
+    // Linux only: the C shims and file handling use Glibc (O_NOFOLLOW, flock, dlopen), the
+    // native libraries come from Debian packages.
     products: [
         // The one import applications need: the façade (`Backbone`, `ClassRegistry`) and the
         // layers below it.
@@ -20,6 +21,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
         .package(url: "https://github.com/google/swift-benchmark", from: "0.1.2"),
         .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
+        // `swift package generate-documentation --target DivSegKit` (the DocC catalogue).
+        .package(url: "https://github.com/swiftlang/swift-docc-plugin", from: "1.5.0"),
     ],
     targets: [
         // System libraries (Debian: libhdf5-dev, libpng-dev, libjpeg62-turbo-dev).
@@ -88,7 +91,8 @@ let package = Package(
         .testTarget(name: "DivSegTests", dependencies: ["DivSeg", "DivSegIO", "DivSegCore", "DivSegTestSupport"],
                     exclude: ["FuzzRegressions"]),  // inputs found by Fuzz/ (read by path)
         .testTarget(name: "DivSegRegistryTests", dependencies: ["DivSegRegistry", "DivSeg", "DivSegIO", "DivSegCore", "DivSegTestSupport"]),
-        .testTarget(name: "DivSegKitTests", dependencies: ["DivSegKit", "DivSegTestSupport"]),
+        .testTarget(name: "DivSegKitTests", dependencies: ["DivSegKit", "DivSegTestSupport"],
+                    exclude: ["Golden"]),  // the shipped registry's label maps (read by path)
         .testTarget(name: "DivSegCLITests", dependencies: ["divseg-registry", "DivSegIO", "DivSegTestSupport"]),
     ]
 )

@@ -2,7 +2,7 @@ import DivSegCore
 import DivSegIO
 import Foundation
 
-/// The class activation map (CAM) peer (DESIGN.md §6): the simple method a user would pick
+/// The class activation map (CAM) peer (TheMethod.md, "Localizers"): the simple method a user would pick
 /// instead of the paper's, which the paper's method has to beat.
 ///
 /// - **Classifier**: a multi-label linear classifier (an independent sigmoid per class) on
@@ -93,8 +93,8 @@ public struct CAMBaseline: Sendable, Equatable, Codable {
 
     private static func checkBlock5(_ features: CompactHypercolumns) throws(BaselineError) {
         let shape = features.block5.shape
-        guard shape.count == 3, shape[0] == 1536 else {
-            throw .featureMismatch(detail: "block5 has shape \(shape), expected [1536, 16, 21]")
+        guard shape.count == 3, shape[0] == CompactHypercolumns.block5Channels.count else {
+            throw .featureMismatch(detail: "block5 has shape \(shape), expected \(CompactHypercolumns.block5Shape)")
         }
     }
 

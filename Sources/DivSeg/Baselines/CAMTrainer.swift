@@ -4,7 +4,7 @@ import Dispatch
 import Foundation
 
 /// Trains a ``CAMBaseline`` from image-level tags and chooses its background threshold on
-/// the training images that have masks (DESIGN.md §6).
+/// the training images that have masks (TheMethod.md, "Localizers").
 ///
 /// 1. **Features**: every training image's block5_conv3 is globally averaged (512 values);
 ///    ``CAMBaseline/inputScale`` is set to 1 / each channel's RMS over the images (1 for a
@@ -19,7 +19,7 @@ import Foundation
 /// 3. **Threshold**: the training images with masks are read again (one image's features in
 ///    memory at a time), their class maps scored at every value of ``thresholds`` by
 ///    ``ThresholdSearch``, and the threshold with the highest training mIoU kept (the lowest
-///    on ties). The default grid is 0.05, 0.10, …, 0.60; DESIGN.md §6's numpy version found 0.2.
+///    on ties). The default grid is 0.05, 0.10, …, 0.60; TheMethod.md, "Localizers"'s numpy version found 0.2.
 ///
 /// The whole fit is tiny (N × 512 inputs): a few seconds for hundreds of images and epochs;
 /// reading the features dominates.

@@ -1,7 +1,7 @@
 import DivSegIO
 
 /// Scores any per-image predictor — a baseline, an oracle-trained segmenter on cached
-/// features — with the protocol of DESIGN.md §1: one ``ConfusionMatrix`` over all pixels
+/// features — with the protocol of TheMethod.md: one ``ConfusionMatrix`` over all pixels
 /// of the samples at original resolution, 255 ignored, classes not listed count as
 /// background.
 ///

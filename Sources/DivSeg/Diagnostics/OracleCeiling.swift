@@ -2,7 +2,7 @@ import DivSegCore
 import DivSegIO
 import Dispatch
 
-/// The ceiling row (DESIGN.md §6): a segmenter trained on ``OracleSampler`` points (drawn
+/// The ceiling row (TheMethod.md, "Localizers"): a segmenter trained on ``OracleSampler`` points (drawn
 /// from the ground-truth masks of the training images) with the same trainer as the
 /// registry's, evaluated on held-out images with the usual protocol. What the features and
 /// segmenter can reach when the localizers are perfect.

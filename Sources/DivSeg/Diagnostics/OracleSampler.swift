@@ -3,7 +3,7 @@ import DivSegIO
 
 /// The oracle sampler: training points drawn from the ground-truth masks instead of the
 /// localizers' score maps, so that a segmenter trained on them is the ceiling of the
-/// features + segmenter (DESIGN.md §6: 20.5 mIoU against 6.1 from the localizers).
+/// features + segmenter (TheMethod.md, "Localizers": 20.5 mIoU against 6.1 from the localizers).
 ///
 /// Per image with a mask, on the 64×84 grid (each cell judged by the pixel under its centre,
 /// ``PipelineDiagnostics/cellLabels(of:)``; cells labelled 255 are never picked):
@@ -13,7 +13,7 @@ import DivSegIO
 /// - fewer when the mask (or the background) has fewer cells.
 ///
 /// How cells are drawn (``strategy``):
-/// - ``Strategy/uniform`` (default, as the oracle row of DESIGN.md §6): uniformly at random
+/// - ``Strategy/uniform`` (default, as the oracle row of TheMethod.md, "Localizers"): uniformly at random
 ///   without replacement, from a ``SplitMix64`` seeded with ``seed`` mixed with the image id
 ///   (so an image's points do not depend on which other images are sampled);
 /// - ``Strategy/diverse``: diversity in feature space within the mask, with the paper's

@@ -1,7 +1,7 @@
 import DivSegCore
 import DivSegIO
 
-/// Where the pipeline loses quality (DESIGN.md §6): per-class pointing accuracy of the
+/// Where the pipeline loses quality (TheMethod.md, "Localizers"): per-class pointing accuracy of the
 /// localizers and the precision of the sampled training points, measured on images with
 /// masks in one pass (each image's features read once, each tagged class's score computed
 /// once and used for both).

@@ -1,4 +1,4 @@
-/// Pointing accuracy of one class's localizer (DESIGN.md §6): over the images tagged with the
+/// Pointing accuracy of one class's localizer (TheMethod.md, "Localizers"): over the images tagged with the
 /// class that have a mask, how often the top cell of its score map lies inside the class's
 /// ground-truth mask.
 ///
@@ -10,7 +10,7 @@
 /// (COCO crowd regions, VOC's boundary band), which says nothing either way.
 ///
 /// ``chance`` is what a uniformly random cell would score: the mean over the counted images
-/// of the share of cells inside the mask (DESIGN.md §6: objects cover 13 % of a coco-mini
+/// of the share of cells inside the mask (TheMethod.md, "Localizers": objects cover 13 % of a coco-mini
 /// image on average, so 37 % pointing is well above chance, yet far from good).
 ///
 /// ```swift

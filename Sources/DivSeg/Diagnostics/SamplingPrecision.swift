@@ -1,4 +1,4 @@
-/// How many of the sampler's training points carry the right label (DESIGN.md §6), on
+/// How many of the sampler's training points carry the right label (TheMethod.md, "Localizers"), on
 /// images with masks: a foreground pick of class c is right when its cell lies inside c's
 /// mask; a background pick is right when its cell is true background, i.e. no registered
 /// class is there (unregistered objects count as background, as the registry defines it).
@@ -6,7 +6,7 @@
 /// Cells are judged by the pixel under their centre (``PipelineDiagnostics/cellLabels(of:)``);
 /// picks on cells labelled 255 are **ignored** (counted in `ignored`, in no precision).
 /// Chance levels — the precision of uniformly random cells of the same images — are kept
-/// beside each precision (DESIGN.md §6: background picks 77 % true background is chance when
+/// beside each precision (TheMethod.md, "Localizers": background picks 77 % true background is chance when
 /// ~80 % of the pixels are background).
 ///
 /// ```swift

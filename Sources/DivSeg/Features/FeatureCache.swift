@@ -234,9 +234,9 @@ public struct FeatureCache: Sendable {
     }
 
     private static let shapes: [(name: String, shape: [Int])] = [
-        ("grid", [1152, FeatureGrid.height, FeatureGrid.width]),
-        ("block4", [1536, FeatureGrid.height / 2, FeatureGrid.width / 2]),
-        ("block5", [1536, FeatureGrid.height / 4, FeatureGrid.width / 4]),
+        ("grid", CompactHypercolumns.gridShape),
+        ("block4", CompactHypercolumns.block4Shape),
+        ("block5", CompactHypercolumns.block5Shape),
     ]
 
     private func imageDigest(_ imagePath: String) throws(CacheError) -> String {

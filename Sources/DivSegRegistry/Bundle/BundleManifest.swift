@@ -2,7 +2,7 @@ import DivSeg
 import DivSegIO
 import Foundation
 
-/// `manifest.json` of a class bundle (DESIGN.md §4): who the class is, which localizer file
+/// `manifest.json` of a class bundle (BundlesAndRegistries.md): who the class is, which localizer file
 /// belongs to it (with its hash), which backbone its scores assume, and how it was trained.
 ///
 /// ```swift

@@ -3,7 +3,7 @@ import DivSegIO
 import Foundation
 
 /// Changes a registry folder: adds and removes class bundles and retrains the shared
-/// segmenter (DESIGN.md §4). Every `divseg-registry` mutation is one call here.
+/// segmenter (BundlesAndRegistries.md). Every `divseg-registry` mutation is one call here.
 ///
 /// Each change
 /// - takes the registry's exclusive lock (``RegistryLock``), waiting up to ``lockTimeout``
@@ -342,14 +342,7 @@ public struct RegistryEditor: Sendable {
             throw BundleError.missingFile(bundle: path, file: "bundle directory (manifest.json, localizer, corpus.csv)")
         }
         let bundle = try ClassBundle(at: path, backbone: backbone)
-        let localizer: any ClassLocalizer
-        do { localizer = try LocalizerFile.load(contentsOf: bundle.localizerPath) } catch {
-            throw BundleError.badLocalizer(bundle: path, detail: "\(error)")
-        }
-        let info = bundle.manifest.localizer
-        guard localizer.inputChannels == info.inputChannels, localizer.hiddenUnits == info.hiddenUnits else {
-            throw BundleError.badLocalizer(bundle: path, detail: "the weights have \(localizer.inputChannels) inputs and \(localizer.hiddenUnits) hidden units, the manifest says \(info.inputChannels) and \(info.hiddenUnits)")
-        }
+        _ = try bundle.loadLocalizer()
         _ = try bundle.corpus()
         return bundle
     }

@@ -1,3 +1,4 @@
+import DivSegCore
 import DivSeg
 import Foundation
 
@@ -225,8 +226,5 @@ public struct ExperimentReport: Sendable, Codable, Equatable {
         String(format: "%.1f", locale: Locale(identifier: "en_US_POSIX"), value)
     }
 
-    private func clock(_ seconds: Double) -> String {
-        let s = Int(seconds.rounded())
-        return s >= 3600 ? String(format: "%d:%02d:%02d", s / 3600, s / 60 % 60, s % 60) : String(format: "%d:%02d", s / 60, s % 60)
-    }
+    private func clock(_ seconds: Double) -> String { ProgressReporter.clock(seconds) }
 }

@@ -159,13 +159,6 @@ public struct Registry: Sendable {
                         problems: problems, labels: labels, ledger: ledger, warnings: warnings)
     }
 
-    /// Background is 0; preferred ids are honoured when free; the rest get the next free id
-    /// in name order (the assignment of an empty ledger).
-    static func assignLabels(_ bundles: [ClassBundle]) -> [String: Int] {
-        var ledger = LabelLedger()
-        return (try? ledger.assign(bundles.map { ($0.name, $0.manifest.preferredLabel) })) ?? [:]
-    }
-
     /// A fingerprint of the class set (names, label ids, localizer hashes): a segmenter
     /// trained for another fingerprint is stale.
     public var fingerprint: String {

@@ -18,7 +18,7 @@ import Foundation
 ///     backbone: identity, to: "classes/giraffe")
 /// ```
 public struct BundleTrainer: Sendable {
-    /// The localizer architecture (DESIGN.md §6; see ``LocalizerKind``).
+    /// The localizer architecture (TheMethod.md, "Localizers"; see ``LocalizerKind``).
     /// Default: ``LocalizerKind/cam``, chosen on coco-mini's train split (docs/RESULTS.md).
     public var kind = LocalizerKind.cam
     /// Negatives per positive; nil = the kind's own default (1 for the paper's localizer,

@@ -3,7 +3,7 @@ import DivSegCore
 import DivSegIO
 import Foundation
 
-/// Trains the shared segmenter of a registry (DESIGN.md §1): on every image of the bundles'
+/// Trains the shared segmenter of a registry (TheMethod.md): on every image of the bundles'
 /// corpora, each registered class tagged in the image contributes training points picked on
 /// its localizer's score map by ``sampler`` — by default dense labels (every location of a
 /// strided grid whose scaled score passes a threshold; background where no tagged class
@@ -143,11 +143,8 @@ public struct SegmenterRetrainer: Sendable {
                 throw RegistryError.invalidClassName(name: bundle.name, reason: "two bundles use it ('\(bundle.directory)')")
             }
         }
-        let localizers = try Dictionary(registry.bundles.map { bundle in
-            do { return (bundle.name, try LocalizerFile.load(contentsOf: bundle.localizerPath)) } catch {
-                throw BundleError.badLocalizer(bundle: bundle.directory, detail: "\(error)")
-            }
-        }, uniquingKeysWith: { first, _ in first })
+        let localizers = try Dictionary(registry.bundles.map { ($0.name, try $0.loadLocalizer()) },
+                                        uniquingKeysWith: { first, _ in first })
         let channel = Dictionary(registry.segmenterClasses.enumerated().map { ($1, $0) }, uniquingKeysWith: { first, _ in first })
         let identities = Dictionary(registry.bundles.map { ($0.name, SampleKey.LocalizerIdentity($0)) }, uniquingKeysWith: { first, _ in first })
         let context = SampleKey.Context(sampler: sampler, weightsSHA256: cache.weightsSHA256, featureRule: cache.featureRule)
