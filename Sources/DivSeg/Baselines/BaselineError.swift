@@ -1,3 +1,4 @@
+import DivSegCore
 import Foundation
 
 /// Why a baseline (``CAMBaseline``, ``LocalizerArgmaxBaseline``) could not be trained,
@@ -15,7 +16,7 @@ public enum BaselineError: Error, Equatable, CustomStringConvertible {
     /// "background" or holds a name twice.
     case invalidClasses(detail: String)
     /// A setting is out of its range.
-    case invalidSetting(name: String, value: String, requirement: String)
+    case invalidSetting(SettingViolation)
     /// No training image was given.
     case noTrainingImages
     /// No training image has pixel-level ground truth, so no threshold can be chosen.
@@ -38,8 +39,8 @@ public enum BaselineError: Error, Equatable, CustomStringConvertible {
         case .invalidClasses(let detail):
             return "Invalid class list for the baseline: \(detail). Pass 1…254 distinct foreground "
                 + "class names (background is implicit, label 0)."
-        case .invalidSetting(let name, let value, let requirement):
-            return "Baseline setting \(name) is \(value) but must be \(requirement)."
+        case .invalidSetting(let violation):
+            return violation.description
         case .noTrainingImages:
             return "The baseline got no training image. Check the dataset spec and split "
                 + "(and that the images exist)."
@@ -76,4 +77,8 @@ public enum BaselineError: Error, Equatable, CustomStringConvertible {
 // Without this, `error.localizedDescription` on Linux is a generic message.
 extension BaselineError: LocalizedError {
     public var errorDescription: String? { description }
+}
+
+extension BaselineError: SettingError {
+    public static let settingOwner = "CAMTrainer"
 }

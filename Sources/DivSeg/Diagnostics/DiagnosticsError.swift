@@ -1,3 +1,4 @@
+import DivSegCore
 import Foundation
 
 /// Why a diagnostic (``PipelineDiagnostics``, ``OracleSampler``) could not run. Every
@@ -16,7 +17,7 @@ public enum DiagnosticsError: Error, Equatable, CustomStringConvertible {
     /// The number of localizers differs from the number of classes.
     case localizerCountMismatch(classes: Int, localizers: Int)
     /// A setting is out of its range.
-    case invalidSetting(name: String, value: String, requirement: String)
+    case invalidSetting(SettingViolation)
     /// Cell labels or score maps that do not fit the feature grid.
     case gridMismatch(detail: String)
     /// None of the images has pixel-level ground truth.
@@ -30,8 +31,8 @@ public enum DiagnosticsError: Error, Equatable, CustomStringConvertible {
         case .localizerCountMismatch(let classes, let localizers):
             return "\(localizers) localizers for \(classes) classes; pass one localizer per class, "
                 + "in class order."
-        case .invalidSetting(let name, let value, let requirement):
-            return "Diagnostics setting \(name) is \(value) but must be \(requirement)."
+        case .invalidSetting(let violation):
+            return violation.description
         case .gridMismatch(let detail):
             return "The maps do not fit the feature grid: \(detail). Cell labels come from "
                 + "PipelineDiagnostics.cellLabels(of:), score maps from Localizer.score(_:), one "
@@ -51,4 +52,8 @@ public enum DiagnosticsError: Error, Equatable, CustomStringConvertible {
 // Without this, `error.localizedDescription` on Linux is a generic message.
 extension DiagnosticsError: LocalizedError {
     public var errorDescription: String? { description }
+}
+
+extension DiagnosticsError: SettingError {
+    public static let settingOwner = "Diagnostics"
 }
