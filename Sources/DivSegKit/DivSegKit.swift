@@ -3,5 +3,6 @@
 // returns or takes, from the layers below, without importing four modules.
 @_exported import DivSegCore
 @_exported import DivSegIO
+@_exported import DivSegDatasets
 @_exported import DivSeg
 @_exported import DivSegRegistry

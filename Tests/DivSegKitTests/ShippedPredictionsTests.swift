@@ -2,6 +2,7 @@ import DivSegKit
 import DivSegTestSupport
 import Foundation
 import Testing
+import DivSegDatasets
 
 /// Refactoring must not change what the shipped registry predicts: its label maps for the
 /// first 12 coco-mini val2017 images are kept in `Golden/` together with the SHA-256 of the

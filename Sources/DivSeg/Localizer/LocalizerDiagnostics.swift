@@ -1,4 +1,5 @@
 import DivSegIO
+import DivSegDatasets
 
 /// Measurements of how well a localizer localizes, on images with pixel-level ground truth
 /// (TheMethod.md, "Localizers": measure pointing accuracy per class, and choose the sampling score by it).

@@ -1,5 +1,6 @@
 import DivSegCore
 import Dispatch
+import DivSegDatasets
 
 /// Trains the localizer of one class from image-level tags (TheMethod.md, paper §3.1): every
 /// image tagged with the class plus random untagged ones (1:1 by default), one image per

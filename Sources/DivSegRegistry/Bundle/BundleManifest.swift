@@ -1,6 +1,7 @@
 import DivSeg
 import DivSegIO
 import Foundation
+import DivSegDatasets
 
 /// `manifest.json` of a class bundle (BundlesAndRegistries.md): who the class is, which localizer file
 /// belongs to it (with its hash), which backbone its scores assume, and how it was trained.

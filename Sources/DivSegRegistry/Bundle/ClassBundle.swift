@@ -1,6 +1,7 @@
 import DivSeg
 import DivSegIO
 import Foundation
+import DivSegDatasets
 
 /// A class bundle directory (`classes/<name>/`): manifest, localizer weights and corpus,
 /// checked for consistency when opened.

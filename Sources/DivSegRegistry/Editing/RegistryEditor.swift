@@ -1,6 +1,7 @@
 import DivSeg
 import DivSegIO
 import Foundation
+import DivSegDatasets
 
 /// Changes a registry folder: adds and removes class bundles and retrains the shared
 /// segmenter (BundlesAndRegistries.md). Every `divseg-registry` mutation is one call here.

@@ -1,6 +1,7 @@
 import DivSeg
 import DivSegIO
 import Foundation
+import DivSegDatasets
 
 /// A registry folder of class bundles seen through one ``Backbone``: segment images with
 /// its classes, and add, remove or retrain them. The façade over ``Registry`` (snapshots),

@@ -1,6 +1,7 @@
 import DivSeg
 import DivSegIO
 import Foundation
+import DivSegDatasets
 
 /// A registry folder of class bundles (default `./classes`): discovers and validates bundles,
 /// assigns stable label ids and locates the shared segmenter trained for them. A value is a

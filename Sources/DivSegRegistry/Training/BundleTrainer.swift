@@ -2,6 +2,7 @@ import DivSeg
 import DivSegCore
 import DivSegIO
 import Foundation
+import DivSegDatasets
 
 /// Trains a class bundle from image tags: the localizer of one class on the images tagged
 /// with it against images not tagged with it (``negativesPerPositive``; by default every

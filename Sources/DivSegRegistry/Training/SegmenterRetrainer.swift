@@ -2,6 +2,7 @@ import DivSeg
 import DivSegCore
 import DivSegIO
 import Foundation
+import DivSegDatasets
 
 /// Trains the shared segmenter of a registry (TheMethod.md): on every image of the bundles'
 /// corpora, each registered class tagged in the image contributes training points picked on

@@ -3,6 +3,8 @@ import DivSeg
 import DivSegCore
 import DivSegIO
 import Foundation
+import DivSegDatasets
+import DivSegExperiments
 
 extension DivSegRegistry {
     /// `divseg-registry baseline-cam --dataset SPEC [--train-split train] [--eval-split val] [--json PATH]`.

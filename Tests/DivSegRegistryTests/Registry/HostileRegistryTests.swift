@@ -6,6 +6,7 @@ import Testing
 
 #if canImport(Glibc)
 import Glibc
+import DivSegDatasets
 #endif
 
 /// Hostile bundles and tampered registries (issue #10, registry part): real registries built
