@@ -21,11 +21,12 @@ extension DivSegRegistry {
             let m = bundle.manifest
             let t = m.training
             let corpus = try bundle.corpus()
+            let colour = registry.palette.color(of: UInt8(registry.labels[m.name]!))
             func percent(_ x: Double?) -> String { x.map { String(format: "%.1f %%", $0 * 100) } ?? "-" }
             print("""
                 class:        \(m.name) (\(m.displayName))\(m.aliases.isEmpty ? "" : ", aliases: " + m.aliases.joined(separator: ", "))
                 label id:     \(registry.labels[m.name]!)\(m.preferredLabel.map { " (preferred \($0))" } ?? "")
-                colour:       \(m.color.map(String.init).joined(separator: ", "))
+                colour:       \(colour.r), \(colour.g), \(colour.b) (by label id, as in overlays)
                 directory:    \(bundle.directory)
                 localizer:    \(m.localizer.file), \(m.localizer.loss), \(m.localizer.inputChannels) inputs, \(m.localizer.hiddenUnits) hidden, \(m.localizer.storage), sha256 \(m.localizer.sha256.prefix(16))…
                 score scale:  \(m.scoreScale)
