@@ -71,7 +71,7 @@ extension DivSegRegistry {
             let localizer = try LocalizerFile.load(contentsOf: bundle.localizerPath)
             let extractor = try HypercolumnExtractor(weightsAt: weights)
             if !single { try Segment.makeDirectory(out) }
-            var progress = ProgressReporter(total: images.count, label: "localize")
+            var progress = ProgressReporter(total: images.count, label: "localize", lines: true)
             var failures = 0
             var peaks: [Peak] = []
             for (path, output) in zip(images, outputs) {

@@ -116,7 +116,7 @@ extension DivSegRegistry {
                                                 channelLabels: registry.channelLabels, crf: crfParameters)
             try Self.makeDirectory(out)
             let palette = registry.palette
-            var progress = ProgressReporter(total: images.count, label: "segment")
+            var progress = ProgressReporter(total: images.count, label: "segment", lines: true)
             var failures = 0
             var summaries: [ImageSummary] = []
             var results: [COCOResult] = []

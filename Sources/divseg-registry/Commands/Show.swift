@@ -9,6 +9,8 @@ extension DivSegRegistry {
             abstract: "Show one class of the registry: label id, manifest, training record, corpus size.")
 
         @Argument(help: "Class name or alias.") var className: String
+        @Flag(help: "Print JSON ({name, label, colour, directory, corpusImages, segmenter, manifest}) instead of text.")
+        var json = false
         @OptionGroup var registryOptions: RegistryOptions
         @OptionGroup var backbone: BackboneOptions
 
@@ -22,6 +24,22 @@ extension DivSegRegistry {
             let t = m.training
             let corpus = try bundle.corpus()
             let colour = registry.palette.color(of: UInt8(registry.labels[m.name]!))
+            if json {
+                struct Output: Encodable {
+                    var name: String
+                    var label: Int
+                    var colour: [Int]
+                    var directory: String
+                    var corpusImages: Int
+                    var segmenter: String
+                    var manifest: BundleManifest
+                }
+                try JSONOutput.print(Output(name: m.name, label: registry.labels[m.name]!,
+                                            colour: [Int(colour.r), Int(colour.g), Int(colour.b)],
+                                            directory: bundle.directory, corpusImages: corpus.entries.count,
+                                            segmenter: "\(registry.segmenterStatus)", manifest: m))
+                return
+            }
             func percent(_ x: Double?) -> String { x.map { String(format: "%.1f %%", $0 * 100) } ?? "-" }
             print("""
                 class:        \(m.name) (\(m.displayName))\(m.aliases.isEmpty ? "" : ", aliases: " + m.aliases.joined(separator: ", "))
