@@ -55,7 +55,10 @@ extension DivSegRegistry {
             }
             var samples = try Dataset.open(spec: dataset, split: split).samples.filter { $0.hasGroundTruth && $0.imageExists }
             if let limit { samples = Array(samples.prefix(limit)) }
-            guard !samples.isEmpty else { throw ValidationError("No images with ground truth in \(dataset) (split \(split ?? "all")).") }
+            guard !samples.isEmpty else {
+                throw CommandFailure("No images with ground truth masks in \(dataset) (split \(split ?? "all")): evaluation "
+                    + "needs a coco: or voc: dataset with masks; a tags CSV has none.")
+            }
             var progress = ProgressReporter(total: samples.count, label: "evaluate", lines: true)
             let scores = try SegmentationEvaluator(pipeline: pipeline, features: provider).evaluate(samples) { _, _ in progress.advance() }
             progress.finish()

@@ -77,7 +77,7 @@ extension DivSegRegistry {
             for (path, output) in zip(images, outputs) {
                 do {
                     let picture = try ImageDecoder.decodeRGB(contentsOf: path)
-                    let features = try extractor.extractCompact(from: picture)
+                    let features = extractor.extractCompact(from: picture)
                     let score = localizer.score(features)
                     let range = HeatMap.displayRange(of: score) ?? 0...0
                     let heat = HeatMap.render(image: picture, scores: score, width: FeatureGrid.width,

@@ -65,6 +65,7 @@ struct PipelineCommandTests {
 
         let evaluate = try CLIRunner.run(["evaluate", "--registry", registry, "--dataset", "tags:" + csvPath, "--json"])
         #expect(evaluate.status != 0, "a tags CSV has no masks: evaluation must refuse it")
+        #expect(evaluate.stderr.contains("a tags CSV has none") && !evaluate.stderr.contains("Usage:"), "\(evaluate.stderr)")
         let coco = try CLIRunner.run(["evaluate", "--registry", registry, "--dataset", "coco:" + SharedData.cocoMini,
                                       "--split", "train", "--limit", "2", "--json"] + cache)
         #expect(coco.status == 0, "\(coco.stderr)")
