@@ -18,7 +18,7 @@ variant() {  # name, then retrain options
   mkdir -p "$reg"
   for b in "$RUN"/classes/*/; do ln -sfn "$(cd "$b" && pwd)" "$reg/$(basename "$b")"; done
   "$BIN" retrain --registry "$reg" --data-root "$SHARED/data/coco-mini" --cache "$CACHE" "$@" > "$OUT/$name.retrain.log"
-  "$BIN" evaluate --registry "$reg" --dataset "$DATA" --split val --cached --cache "$CACHE" \
+  "$BIN" evaluate --registry "$reg" --dataset "$DATA" --split val --cache "$CACHE" \
     --save-json "$OUT/$name.json" > "$OUT/$name.txt"
   echo "$name $(python3 -c "import json,sys; print(round(json.load(open(sys.argv[1]))['mIoU'], 2))" "$OUT/$name.json")"
 }
@@ -31,7 +31,7 @@ if [ "${PIXEL:-1}" = 1 ]; then
     "$BIN" train "$c" --dataset "$DATA" --split train --out "$reg/$c" --loss pixel-softmax --cache "$CACHE" >> "$OUT/pixel-softmax.train.log"
   done
   "$BIN" retrain --registry "$reg" --data-root "$SHARED/data/coco-mini" --cache "$CACHE" > "$OUT/pixel-softmax.retrain.log"
-  "$BIN" evaluate --registry "$reg" --dataset "$DATA" --split val --cached --cache "$CACHE" \
+  "$BIN" evaluate --registry "$reg" --dataset "$DATA" --split val --cache "$CACHE" \
     --save-json "$OUT/pixel-softmax.json" > "$OUT/pixel-softmax.txt"
   echo "pixel-softmax $(python3 -c "import json,sys; print(round(json.load(open(sys.argv[1]))['mIoU'], 2))" "$OUT/pixel-softmax.json")"
 fi

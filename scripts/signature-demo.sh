@@ -26,7 +26,7 @@ for c in "${VOC[@]}"; do "$BIN" train "$c" --dataset "$DATA" --split train --out
 echo "train_20_voc_bundles $(since "$t")" >> "$OUT/times.txt"
 t=$(stamp); "$BIN" retrain --registry "$REG" --data-root "$SHARED/data/coco-mini" | tee "$OUT/retrain.log"
 echo "retrain_voc $(since "$t")" >> "$OUT/times.txt"
-"$BIN" evaluate --registry "$REG" --dataset "$DATA" --split val --cached --save-json "$OUT/before.json" > "$OUT/before.txt"
+"$BIN" evaluate --registry "$REG" --dataset "$DATA" --split val --save-json "$OUT/before.json" > "$OUT/before.txt"
 
 # The images whose predictions must come back unchanged: every val2017 image.
 mapfile -t images < <(awk -F, -v d="$SHARED/data/coco-mini/images" 'NR>1 && $3=="val2017" {print d"/"$1}' \
@@ -42,7 +42,7 @@ for c in giraffe elephant; do
   echo "add_$c $(since "$t")" >> "$OUT/times.txt"
 done
 "$BIN" list --registry "$REG" | tee "$OUT/list-after-add.txt"
-"$BIN" evaluate --registry "$REG" --dataset "$DATA" --split val --cached --save-json "$OUT/after.json" > "$OUT/after.txt"
+"$BIN" evaluate --registry "$REG" --dataset "$DATA" --split val --save-json "$OUT/after.json" > "$OUT/after.txt"
 mapfile -t tagged < <(awk -F, -v d="$SHARED/data/coco-mini/images" 'NR>1 && $2 ~ /giraffe|elephant/ {print d"/"$1}' \
   "$SHARED/data/coco-mini/tags.csv")
 "$BIN" segment --registry "$REG" --out "$OUT/giraffe-elephant" "${tagged[@]}" > "$OUT/giraffe-elephant.txt"

@@ -10,24 +10,27 @@ import Foundation
 struct RetrainOptions: ParsableArguments {
     // Numeric options parse their next word unconditionally, so that `--points -5` is read
     // as -5 and refused with its bound instead of "Missing value".
-    @Option(parsing: .unconditional, help: "Points per class per image (k), \(PointSampler.pointsPerClassRange.boundText).")
-    var points: Int = 20
-    @Option(help: "Sampling: diverse, top, spatial or dense.") var sampling: String = "dense"
+    // Defaults are the library's (SegmenterRetrainer.defaultSampler, SegmenterTrainer()).
+    @Option(parsing: .unconditional,
+            help: "Points per class per image (k) of the diverse, top and spatial samplings, \(PointSampler.pointsPerClassRange.boundText).")
+    var points: Int = SegmenterRetrainer.defaultSampler.pointsPerClass
+    @Option(help: "Sampling: \(SamplingStrategy.allCases.map(\.rawValue).joined(separator: ", ")).")
+    var sampling: String = SegmenterRetrainer.defaultSampler.strategy.rawValue
     @Option(parsing: .unconditional, help: "Segmenter epochs, \(SegmenterTrainer.epochsRange.boundText).")
-    var epochs: Int = 2
+    var epochs: Int = SegmenterTrainer().epochs
     @Option(parsing: .unconditional,
             help: "Dense sampling: scaled score a class needs to label a location, \(PointSampler.denseThresholdRange.boundText).")
-    var denseThreshold: Float = 0.2
+    var denseThreshold: Float = SegmenterRetrainer.defaultSampler.denseThreshold
     @Option(parsing: .unconditional,
             help: "Dense sampling: keep every n-th row and column of the grid, \(PointSampler.denseStrideRange.boundText).")
-    var denseStride: Int = 4
+    var denseStride: Int = SegmenterRetrainer.defaultSampler.denseStride
     @Option(help: ArgumentHelp("Folder that holds the bundles' corpus images (corpus.csv paths are relative to it); repeatable.",
                                discussion: "Searched before $DIVSEG_DATA_ROOT, the registry's settings.json and the default places ($DIVSEG_SHARED/data/<corpus>, ../shared/data/<corpus>). Only images without sample-store entries are needed."))
     var dataRoot: [String] = []
     @Flag(help: "Once the command succeeded, record the (first) --data-root in the registry's settings.json for later commands.") var remember = false
     @Option(parsing: .unconditional,
             help: "Seconds to wait for another command that is changing the registry, \(RegistryEditor.lockTimeoutRange.boundText).")
-    var lockTimeout: Double = 60
+    var lockTimeout: Double = RegistryEditor.defaultLockTimeout
     @Flag(help: "Do not use the registry's sample store (.samples/): re-sample every image.") var noSampleStore = false
 
     func validate() throws {

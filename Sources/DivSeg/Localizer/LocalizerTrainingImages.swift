@@ -50,6 +50,11 @@ public struct LocalizerTrainingImages: Sendable, Equatable {
         let negatives = Array(shuffledCandidates.prefix(negativeCount))
 
         var notes: [String] = []
+        if positives.count < Self.minimumUsefulPositives {
+            notes.append("only \(positives.count) image\(positives.count == 1 ? "" : "s") tagged '\(className)': too few "
+                + "to learn the class from (at least \(Self.minimumUsefulPositives) are needed for a localizer worth "
+                + "using; tens are better); tag more images")
+        }
         let holdPositives = Int((heldOutFraction * Double(positives.count)).rounded())
         let holdNegatives = Int((heldOutFraction * Double(negatives.count)).rounded())
         trainPositives = positives
@@ -81,6 +86,9 @@ public struct LocalizerTrainingImages: Sendable, Equatable {
         }
         self.notes = notes
     }
+
+    /// Below this many positive images, a note says the class has too little to learn from.
+    public static let minimumUsefulPositives = 5
 
     /// Order-preserving removal of duplicates.
     static func unique(_ paths: [String]) -> [String] {

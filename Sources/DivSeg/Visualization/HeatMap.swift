@@ -84,6 +84,18 @@ public enum HeatMap {
         return Image(width: width, height: height, channels: 3, pixels: pixels)
     }
 
+    /// The scores ``render(image:scores:width:height:range:alpha:colorMap:)`` maps to the
+    /// coolest and hottest colours when no `range` is given: the minimum…maximum of the finite
+    /// scores, or nil when there is none. What a ``ColorBar`` for the picture should show.
+    public static func displayRange(of scores: [Float]) -> ClosedRange<Float>? {
+        var lo = Float.infinity, hi = -Float.infinity
+        for v in scores where v.isFinite {
+            lo = min(lo, v)
+            hi = max(hi, v)
+        }
+        return lo <= hi ? lo...hi : nil
+    }
+
     /// `(lower, 1 / (upper − lower))`, or a zero scale for an empty or degenerate range.
     static func normalization(_ scores: [Float], _ range: ClosedRange<Float>?) -> (Float, Float) {
         var lo: Float, hi: Float

@@ -37,7 +37,9 @@ public struct RegistryEditor: Sendable {
     /// ``RegistryError/noRetrainer(directory:)`` before anything is touched.
     public var retrainer: SegmenterRetrainer?
     /// Seconds to wait for another command's lock before giving up; within ``lockTimeoutRange``.
-    public var lockTimeout: Double = 60
+    public var lockTimeout: Double = Self.defaultLockTimeout
+    /// The default ``lockTimeout``, in seconds.
+    public static let defaultLockTimeout: Double = 60
     /// The ``lockTimeout``s accepted: a NaN, infinite or negative wait would never end (or
     /// never start); a day is longer than any change of a registry takes.
     public static let lockTimeoutRange: ClosedRange<Double> = 0...86_400

@@ -94,7 +94,7 @@ public struct ClassRegistry: Sendable {
         let registry = try snapshot()
         let pipeline = try pipeline(for: registry, crf: crf)
         let image = try ImageDecoder.decodeRGB(contentsOf: path)
-        return SegmentationResult(image: image, labels: try pipeline.segment(image), registry: registry)
+        return SegmentationResult(image: image, segmentation: try pipeline.segmentation(image), registry: registry)
     }
 
     // MARK: - Changes

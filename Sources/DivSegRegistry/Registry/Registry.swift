@@ -271,15 +271,11 @@ public struct Registry: Sendable {
         label == 0 ? "background" : labels.first { $0.value == label }?.key
     }
 
-    /// The VOC palette with each bundle's own colour at its label id.
-    public var palette: ColorPalette {
-        var palette = ColorPalette.voc
-        for bundle in bundles where bundle.manifest.color.count == 3 {
-            let c = bundle.manifest.color.map { UInt8(clamping: $0) }
-            palette.setColor((r: c[0], g: c[1], b: c[2]), of: UInt8(labels[bundle.name]!))
-        }
-        return palette
-    }
+    /// The colours shown for the registry's labels: ``ColorPalette/distinct``, so by label id
+    /// (VOC's colours for the VOC classes, well-separated ones for the others). Label ids are
+    /// stable, so a class keeps its colour; the manifest's `color` (a hash of the name for a
+    /// class outside VOC, which could land next to another class's) is not used for display.
+    public var palette: ColorPalette { .distinct }
 
     /// The bundle of a class (by name or alias).
     public func bundle(named name: String) -> ClassBundle? {

@@ -26,7 +26,9 @@ public struct SegmenterRetrainer: Sendable {
     /// Default: dense labels at score 0.2 on every 4th row and column — chosen on coco-mini's
     /// train split with CAM-style localizers (32.5 mIoU there against 21.2 for the paper's
     /// diverse k = 20; docs/RESULTS.md). `PointSampler()` gives the paper's setting.
-    public var sampler: PointSampler = {
+    public var sampler: PointSampler = Self.defaultSampler
+    /// The default ``sampler`` (what `retrain --help` states as its defaults).
+    public static let defaultSampler: PointSampler = {
         var sampler = PointSampler(strategy: .dense)
         sampler.denseStride = 4
         return sampler

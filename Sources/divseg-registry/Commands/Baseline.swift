@@ -7,7 +7,7 @@ import DivSegDatasets
 import DivSegExperiments
 
 extension DivSegRegistry {
-    /// `divseg-registry baseline-cam --dataset SPEC [--train-split train] [--eval-split val] [--json PATH]`.
+    /// `divseg-registry baseline-cam --dataset SPEC [--train-split train] [--eval-split val] [--json] [--json-out PATH]`.
     struct BaselineCAM: ParsableCommand {
         static let configuration = CommandConfiguration(
             commandName: "baseline-cam",
@@ -31,7 +31,9 @@ extension DivSegRegistry {
         @Option(parsing: .unconditional, help: "Adam learning rate, \(CAMTrainer.learningRateRange.boundText).")
         var learningRate: Float = 1e-3
         @Option(parsing: .unconditional, help: "Random seed of the batch order, 0...\(UInt64.max).") var seed: UInt64 = 0
-        @Option(help: "Write the results (threshold search, training report, scores) as JSON to this file.") var json: String?
+        @Flag(help: "Print the results (threshold search, training report, scores) as JSON instead of text.") var json = false
+        @Option(help: "Also write the results as JSON to this file.") var jsonOut: String?
+        @Argument(help: .hidden) var unexpected: [String] = []
         @Option(help: "Save the trained baseline (JSON) to this file.") var save: String?
         @OptionGroup var cacheOptions: CacheOptions
         @OptionGroup var backbone: BackboneOptions
@@ -49,13 +51,14 @@ extension DivSegRegistry {
         }
 
         func validate() throws {
+            try JSONOutput.refuseOldPathSpelling(unexpected)
             try requireOption("epochs", epochs, in: CAMTrainer.epochsRange, "passes over the training images")
             try requireOption("learning-rate", learningRate, in: CAMTrainer.learningRateRange, "Adam step size")
         }
 
         func run() throws {
             // Checked before the long run: a device or folder there is refused at once.
-            if let json { try RegularFile.checkOutput(json) }
+            if let jsonOut { try RegularFile.checkOutput(jsonOut) }
             if let save { try RegularFile.checkOutput(save) }
             let names = classes.map { $0.split(separator: ",").map { ClassNames.canonical(String($0).trimmingCharacters(in: .whitespaces)) } }
                 ?? ClassNames.voc
@@ -89,6 +92,7 @@ extension DivSegRegistry {
                     if done == total { bar?.finish(); bar = nil }
                 }
             }
+            let print = { (line: String) in if !json { Swift.print(line) } }
             print(String(format: "CAM classifier: %d images (%d with masks), %d classes, %d epochs, final loss %.4f, "
                          + "training tag accuracy %.1f %%, exact tag sets %.1f %%, %.1f s",
                          report.images, report.imagesWithMasks, names.count, epochs, report.epochLosses.last ?? .nan,
@@ -108,14 +112,15 @@ extension DivSegRegistry {
             }
             evalBar.finish()
             print("CAM baseline on \(dataset) \(evalSplit) (\(eval.samples.count) images, threshold \(report.threshold)):")
-            print(scores.table(), terminator: "")
-            if let json {
+            if !json { Swift.print(scores.table(), terminator: "") }
+            if json || jsonOut != nil {
                 let output = Output(dataset: dataset, trainSplit: trainSplit, evalSplit: evalSplit, classes: names,
                                     threshold: report.threshold, training: report, evaluation: scores.summary,
                                     evalImages: eval.samples.count)
                 let encoder = JSONEncoder()
                 encoder.outputFormatting = [.sortedKeys, .prettyPrinted]
-                try RegularFile.writeAtomically(try encoder.encode(output), to: json)
+                if let jsonOut { try RegularFile.writeAtomically(try encoder.encode(output), to: jsonOut) }
+                if json { try JSONOutput.print(output) }
             }
         }
     }

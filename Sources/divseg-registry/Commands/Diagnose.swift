@@ -8,7 +8,7 @@ import DivSegDatasets
 import DivSegExperiments
 
 extension DivSegRegistry {
-    /// `divseg-registry diagnose --registry DIR --dataset SPEC --split S [--oracle-eval-split val] [--json PATH]`.
+    /// `divseg-registry diagnose --registry DIR --dataset SPEC --split S [--oracle-eval-split val] [--json] [--json-out PATH]`.
     struct Diagnose: ParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Where the pipeline loses quality: pointing accuracy, sampling precision, oracle ceiling.",
@@ -41,7 +41,9 @@ extension DivSegRegistry {
         var oracleEpochs: Int = 2
         @Option(parsing: .unconditional, help: "Random seed of the oracle points and segmenter, 0...\(UInt64.max).")
         var seed: UInt64 = 0
-        @Option(help: "Write the report as JSON to this file.") var json: String?
+        @Flag(help: "Print the report as JSON instead of text.") var json = false
+        @Option(help: "Also write the report as JSON to this file.") var jsonOut: String?
+        @Argument(help: .hidden) var unexpected: [String] = []
         @OptionGroup var registryOptions: RegistryOptions
         @OptionGroup var cacheOptions: CacheOptions
         @OptionGroup var backbone: BackboneOptions
@@ -62,6 +64,7 @@ extension DivSegRegistry {
         }
 
         func validate() throws {
+            try JSONOutput.refuseOldPathSpelling(unexpected)
             try requireOption("points", points, in: PointSampler.pointsPerClassRange, "points per class and image")
             try requireOption("oracle-epochs", oracleEpochs, in: SegmenterTrainer.epochsRange,
                               "passes of the oracle segmenter over the points")
@@ -69,7 +72,8 @@ extension DivSegRegistry {
 
         func run() throws {
             // Checked before the long run: a device or folder there is refused at once.
-            if let json { try RegularFile.checkOutput(json) }
+            if let jsonOut { try RegularFile.checkOutput(jsonOut) }
+            let print = { (line: String, terminator: String) in if !json { Swift.print(line, terminator: terminator) } }
             guard let kind = LocalizerScore(rawValue: score) else {
                 throw ValidationError("--score must be one of \(LocalizerScore.allCases.map(\.rawValue).joined(separator: ", ")).")
             }
@@ -126,7 +130,7 @@ extension DivSegRegistry {
                 }
                 report.oracle = ceiling
             }
-            print(report.text(), terminator: "")
+            print(report.text(), "")
 
             var argmax: Output.Argmax?
             if let argmaxEvalSplit {
@@ -147,22 +151,24 @@ extension DivSegRegistry {
                     try baseline.predict(scores: try scoreMaps(sample), imageSize: size)
                 }
                 evalBar.finish()
-                print("")
+                print("", "\n")
                 print("localizer-argmax baseline (score \(kind.rawValue), threshold \(baseline.threshold) chosen on "
-                      + "\(split)) on \(argmaxEvalSplit), \(evalSamples.count) images:")
-                print(scores.table(), terminator: "")
+                      + "\(split)) on \(argmaxEvalSplit), \(evalSamples.count) images:", "\n")
+                print(scores.table(), "")
                 argmax = Output.Argmax(evalSplit: argmaxEvalSplit, threshold: baseline.threshold, candidates: candidates,
                                        evaluation: scores.summary)
             }
 
-            if let json {
+            if json || jsonOut != nil {
                 let output = Output(dataset: dataset, split: split, oracleEvalSplit: oracleEvalSplit,
                                     diagnostics: report, localizerArgmax: argmax)
                 let encoder = JSONEncoder()
                 encoder.outputFormatting = [.sortedKeys, .prettyPrinted]
                 encoder.nonConformingFloatEncodingStrategy = .convertToString(positiveInfinity: "inf",
                                                                               negativeInfinity: "-inf", nan: "nan")
-                try RegularFile.writeAtomically(try encoder.encode(output), to: json)
+                let data = try encoder.encode(output)
+                if let jsonOut { try RegularFile.writeAtomically(data, to: jsonOut) }
+                if json { Swift.print(String(decoding: data, as: UTF8.self)) }
             }
         }
     }

@@ -33,6 +33,7 @@ extension DivSegRegistry {
         @Option(help: "Name of --registry in the tables.") var registryName: String = "registry"
         @Option(help: "Folder for experiments.md and experiments.json.") var out: String = "out/experiments"
         @Flag(help: "A few variants per table and at most 3 evaluation images (for tests).") var quick = false
+        @Flag(help: "Print the report as JSON (the content of experiments.json) instead of the markdown tables.") var json = false
         @Option(parsing: .unconditional,
                 help: "Evaluate at most this many images (first in id order), \(ExperimentRunner.evaluationLimitRange.boundText).")
         var limit: Int?
@@ -113,7 +114,11 @@ extension DivSegRegistry {
             }
             report.command = command
             try write(report)
-            print(report.markdown(), terminator: "")
+            if json {
+                print(String(decoding: try report.jsonData(), as: UTF8.self))
+            } else {
+                print(report.markdown(), terminator: "")
+            }
             printError("written to \((out as NSString).appendingPathComponent("experiments.md")) and experiments.json")
             if !report.failures.isEmpty {
                 printError("error: \(report.failures.count) of \(report.rows.count) rows failed")

@@ -15,6 +15,7 @@ extension DivSegRegistry {
 
         @Argument(help: "Class name or alias.") var className: String
         @Flag(help: "Do not retrain the segmenter (it is stale until `retrain`).") var noRetrain = false
+        @Flag(help: "Print the result as JSON instead of text.") var json = false
         @OptionGroup var registryOptions: RegistryOptions
         @OptionGroup var retrainOptions: RetrainOptions
         @OptionGroup var cacheOptions: CacheOptions
@@ -26,7 +27,7 @@ extension DivSegRegistry {
             let progress = PhaseProgress()
             let report = try editor.remove(className, retrain: !noRetrain, progress: progress.update)
             progress.finish()
-            print(report.summary)
+            if json { try JSONOutput.print(ChangeOutput(report)) } else { print(report.summary) }
             try retrainOptions.rememberDataRoot(registry: registryOptions)
         }
     }

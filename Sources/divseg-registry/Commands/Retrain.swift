@@ -1,4 +1,5 @@
 import ArgumentParser
+import DivSeg
 import DivSegRegistry
 
 extension DivSegRegistry {
@@ -7,13 +8,19 @@ extension DivSegRegistry {
         static let configuration = CommandConfiguration(
             abstract: "Train the shared segmenter for the bundles in the registry.",
             discussion: """
-                Samples k diverse points per tagged class and k background points on every corpus \
-                image, then trains the segmenter (2 epochs, batch 100). Picks already in the \
-                sample store (<registry>/.samples) are reused. Runs under the registry's lock and \
-                replaces the segmenter atomically.
+                Labels points of every corpus image from the bundles' localizers — by default \
+                \(SegmenterRetrainer.defaultSampler.strategy.rawValue) labels: every \
+                \(SegmenterRetrainer.defaultSampler.denseStride)th grid row and column, a class where its \
+                scaled score reaches \(SegmenterRetrainer.defaultSampler.denseThreshold), else background \
+                (--sampling diverse with --points k is the paper's k diverse points per tagged class \
+                and k background points) — then trains the segmenter (\(SegmenterTrainer().epochs) epochs, \
+                batch \(SegmenterTrainer().batchSize)). Picks already in the sample store \
+                (<registry>/.samples) are reused. Runs under the registry's lock and replaces the \
+                segmenter atomically.
                 """)
 
         @OptionGroup var retrainOptions: RetrainOptions
+        @Flag(help: "Print the result as JSON instead of text.") var json = false
         @OptionGroup var registryOptions: RegistryOptions
         @OptionGroup var cacheOptions: CacheOptions
         @OptionGroup var backbone: BackboneOptions
@@ -27,8 +34,10 @@ extension DivSegRegistry {
             let progress = PhaseProgress()
             let report = try editor.retrain(progress: progress.update)
             progress.finish()
-            print(report.summary)
-            print("written to \(report.registry.segmenterPath)")
+            if json { try JSONOutput.print(ChangeOutput(report)) } else {
+                print(report.summary)
+                print("written to \(report.registry.segmenterPath)")
+            }
             try retrainOptions.rememberDataRoot(registry: registryOptions)
         }
     }

@@ -6,55 +6,167 @@ import DivSegRegistry
 import Foundation
 
 extension DivSegRegistry {
-    /// `divseg-registry segment IMAGE… --out DIR`: label PNGs and colour overlays.
+    /// `divseg-registry segment IMAGE|FOLDER… [--out DIR]`: label PNGs, overlays with a
+    /// legend, and on request masks, probability maps, per-image summaries and COCO results.
     struct Segment: ParsableCommand {
+        /// Where results go without --out.
+        static let defaultOut = "divseg-output"
+
         static let configuration = CommandConfiguration(
             abstract: "Segment images with the registry's segmenter.",
             discussion: """
-                Writes <name>.png (palette label map at the original size; pixel = label id, \
-                0 = background, colours as VOC) and <name>_overlay.png (the labels blended over \
-                the image) per image into --out. With --crf, the segmenter's upsampled \
-                probabilities are refined by a dense CRF on the image before the argmax.
+                Per image, into --out: <name>.png (palette label map at the original size; pixel = \
+                label id, 0 = background) and <name>_overlay.png (the labels blended over the image, \
+                each region outlined, with a legend: colour, class, share of the image). Colours \
+                follow label ids: VOC's for the 20 VOC classes, well-separated ones for the others. \
+                A folder stands for the PNG and JPEG files in it (sorted; sub-folders with \
+                --recursive). Two inputs that would write the same output file are refused before \
+                anything is written. Prints each image's classes, largest first, with their share \
+                of the image and mean confidence (the segmenter's probability for the class over \
+                its pixels). With --crf, the upsampled probabilities are refined by a dense CRF \
+                before the argmax. Exports: --masks writes <name>_mask_<class>.png (0/255) and \
+                --probabilities <name>_prob_<class>.png (probability × 255) for every class \
+                present; --summary writes <name>.json; --coco FILE writes COCO-style results \
+                (image_id, category_id = label id, segmentation as compressed RLE, score = mean \
+                confidence) for all images.
                 """)
 
-        @Argument(help: "PNG or JPEG images.") var images: [String]
-        @Option(name: .shortAndLong, help: "Output directory.") var out: String
+        @Argument(help: "PNG or JPEG images, or folders of them.") var images: [String]
+        @Option(name: .shortAndLong, help: "Output folder.") var out: String = Segment.defaultOut
+        @Flag(help: "Also take the images in sub-folders of a folder argument.") var recursive = false
+        @Flag(help: "Write a binary mask PNG (0/255) per class present.") var masks = false
+        @Flag(help: "Write a probability map PNG (probability × 255) per class present.") var probabilities = false
+        @Flag(help: "Write a summary JSON per image (<name>.json: size, classes, areas, confidences).") var summary = false
+        @Option(help: "Write COCO-style results JSON for all images to this file.") var coco: String?
+        @Flag(help: "Print the per-image summaries as one JSON array instead of text.") var json = false
         @OptionGroup var registryOptions: RegistryOptions
         @OptionGroup var backbone: BackboneOptions
         @OptionGroup var crf: CRFOptions
 
+        /// The files written for one input image.
+        struct Outputs {
+            var stem: String
+            var labels: String
+            var overlay: String
+            var summary: String
+            func mask(_ name: String) -> String { sibling("_mask_" + name) }
+            func probability(_ name: String) -> String { sibling("_prob_" + name) }
+            private func sibling(_ suffix: String) -> String {
+                String(labels.dropLast(4)) + suffix + ".png"
+            }
+        }
+
+        /// One image's result in `--summary` and `--json`.
+        struct ImageSummary: Encodable {
+            struct ClassArea: Encodable {
+                var name: String
+                var label: Int
+                var pixels: Int
+                var area: Double
+                var meanConfidence: Double
+            }
+            var image: String
+            var width: Int
+            var height: Int
+            var labels: String
+            var overlay: String
+            var classes: [ClassArea]
+        }
+
+        /// One entry of the COCO results file.
+        struct COCOResult: Encodable {
+            struct RLE: Encodable { var size: [Int]; var counts: String }
+            var image_id: Int
+            var category_id: Int
+            var segmentation: RLE
+            var score: Double
+            var file_name: String
+        }
+
         func run() throws {
             let crfParameters = try crf.parameters()
             try Self.checkFolder(out)
+            let images = try ImageInputs.expand(self.images, recursive: recursive)
             // Every output file, checked against every input and every other output before
-            // anything is written: `segment coll/self.png --out coll` must not replace the
-            // image with its label map, nor `a/x.png b/x.png` (or `y.jpg y_overlay.png`)
-            // overwrite each other's results.
+            // anything is written (and before the registry is read): `segment coll/self.png
+            // --out coll` must not replace the image with its label map, nor `a/x.png b/x.png`
+            // (or `y.jpg y_overlay.png`) overwrite each other's results.
             let outputs = images.map { path in
                 let stem = URL(fileURLWithPath: path).deletingPathExtension().lastPathComponent
-                return (labels: (out as NSString).appendingPathComponent(stem + ".png"),
-                        overlay: (out as NSString).appendingPathComponent(stem + "_overlay.png"))
+                let base = (out as NSString).appendingPathComponent(stem)
+                return Outputs(stem: stem, labels: base + ".png", overlay: base + "_overlay.png", summary: base + ".json")
             }
-            try OutputPlan.check(zip(images, outputs).flatMap { image, files in
-                [(input: image, output: files.labels), (input: image, output: files.overlay)]
-            }, otherInputs: [backbone.resolvedWeightsPath()])
+            let weightsPath = try backbone.resolvedWeightsPath()
+            func checkOutputs(classes: [String]) throws {
+                try OutputPlan.check(zip(images, outputs).flatMap { image, files in
+                    var planned = [files.labels, files.overlay]
+                    if summary { planned.append(files.summary) }
+                    if masks { planned += classes.map(files.mask) }
+                    if probabilities { planned += classes.map(files.probability) }
+                    return planned.map { (input: image, output: $0) }
+                } + (coco.map { [(input: images.first ?? "", output: $0)] } ?? []),
+                    otherInputs: [weightsPath])
+            }
+            try checkOutputs(classes: [])
             let (registry, weights) = try registryOptions.open(backbone: backbone)
+            // The per-class files too, now that the classes are known.
+            try checkOutputs(classes: registry.channelLabels.dropFirst().compactMap { registry.className(label: Int($0)) })
             let pipeline = SegmentationPipeline(extractor: try HypercolumnExtractor(weightsAt: weights),
                                                 segmenter: try registry.loadSegmenter(),
                                                 channelLabels: registry.channelLabels, crf: crfParameters)
             try Self.makeDirectory(out)
             let palette = registry.palette
-            var progress = ProgressReporter(total: images.count, label: "segment")
+            var progress = ProgressReporter(total: images.count, label: "segment", lines: true)
             var failures = 0
-            for (path, files) in zip(images, outputs) {
+            var summaries: [ImageSummary] = []
+            var results: [COCOResult] = []
+            let imageIDs = Self.imageIDs(stems: outputs.map(\.stem))
+            for (index, (path, files)) in zip(images, outputs).enumerated() {
                 do {
                     let image = try ImageDecoder.decodeRGB(contentsOf: path)
-                    let labels = try pipeline.segment(image)
-                    try PNGEncoder.write(labels, palette: palette, to: files.labels)
-                    try PNGEncoder.write(Overlay.render(image: image, labels: labels, palette: palette),
-                                         to: files.overlay)
-                    let present = Set(labels.labels).subtracting([0]).sorted()
-                    print("\(path): \(present.compactMap { registry.className(label: Int($0)) }.joined(separator: ", "))")
+                    let result = try pipeline.segmentation(image)
+                    let areas = result.areas()
+                    try PNGEncoder.write(result.labels, palette: palette, to: files.labels)
+                    let legend = Legend(entries: areas.filter { $0.label != 0 && $0.fraction >= 0.0005 }.map { area in
+                        Legend.Entry(name: registry.className(label: area.label) ?? "label \(area.label)",
+                                     color: palette.color(of: UInt8(area.label)),
+                                     detail: String(format: "%.1f %%", area.fraction * 100))
+                    })
+                    let overlay = Overlay.render(image: image, labels: result.labels, palette: palette,
+                                                 outline: Overlay.outlineWidth(width: image.width, height: image.height))
+                    try PNGEncoder.write(legend.draw(on: overlay), to: files.overlay)
+                    let named = areas.map { area in
+                        ImageSummary.ClassArea(name: registry.className(label: area.label) ?? "label \(area.label)",
+                                               label: area.label, pixels: area.pixels, area: area.fraction,
+                                               meanConfidence: area.meanConfidence)
+                    }
+                    let imageSummary = ImageSummary(image: path, width: image.width, height: image.height,
+                                                    labels: files.labels, overlay: files.overlay, classes: named)
+                    for area in named where area.label != 0 {
+                        let mask = result.mask(label: UInt8(area.label))
+                        if masks {
+                            try PNGEncoder.write(Image(width: mask.width, height: mask.height, channels: 1,
+                                                       pixels: mask.labels.map { $0 * 255 }), to: files.mask(area.name))
+                        }
+                        if probabilities, let map = result.probabilityMap(label: UInt8(area.label)) {
+                            try PNGEncoder.write(Image(width: image.width, height: image.height, channels: 1,
+                                                       pixels: map.map { UInt8(max(0, min(255, ($0 * 255).rounded()))) }),
+                                                 to: files.probability(area.name))
+                        }
+                        if coco != nil {
+                            let rle = COCORunLength.encode(mask)
+                            results.append(COCOResult(image_id: imageIDs[index],
+                                                      category_id: area.label,
+                                                      segmentation: .init(size: rle.size, counts: rle.counts),
+                                                      score: area.meanConfidence, file_name: path))
+                        }
+                    }
+                    if summary {
+                        try RegularFile.writeAtomically(Array(try JSONOutput.encoder().encode(imageSummary)) + [10],
+                                                        to: files.summary)
+                    }
+                    summaries.append(imageSummary)
+                    if !json { print(Self.describe(path: path, classes: named)) }
                 } catch {
                     failures += 1
                     printError("error: \(path): \(error)")
@@ -62,7 +174,34 @@ extension DivSegRegistry {
                 progress.advance()
             }
             progress.finish()
+            if let coco {
+                try RegularFile.writeAtomically(Array(try JSONOutput.encoder().encode(results)) + [10], to: coco)
+            }
+            if json { try JSONOutput.print(summaries) }
             if failures > 0 { throw ExitCode(failures == images.count ? 1 : 2) }
+        }
+
+        /// "photo.jpg: giraffe 31.2 % (confidence 0.87), person 4.1 % (0.65); background 64.7 %":
+        /// foreground classes largest first, those under 0.05 % of the image left out.
+        static func describe(path: String, classes: [ImageSummary.ClassArea]) -> String {
+            let shown = classes.filter { $0.label != 0 && $0.area >= 0.0005 }
+            let text = shown.enumerated().map { k, c in
+                String(format: "%@ %.1f %% (%@%.2f)", c.name, c.area * 100, k == 0 ? "confidence " : "", c.meanConfidence)
+            }
+            let background = classes.first { $0.label == 0 }.map { String(format: "background %.1f %%", $0.area * 100) }
+            return "\(path): " + (shown.isEmpty ? "no class" : text.joined(separator: ", "))
+                + (background.map { "; " + $0 } ?? "")
+        }
+
+        /// COCO image ids: the file names' numbers when every name is a distinct number
+        /// (COCO's 000000000025.jpg → 25), else each image's position in the batch, from 1.
+        static func imageIDs(stems: [String]) -> [Int] {
+            let numbers = stems.map { stem -> Int? in
+                stem.allSatisfy { $0.isASCII && $0.isNumber } ? Int(stem) : nil
+            }
+            let ids = numbers.compactMap { $0 }
+            if ids.count == stems.count, Set(ids).count == ids.count { return ids }
+            return stems.indices.map { $0 + 1 }
         }
 
         /// Refuses an --out that exists and is not a folder (before anything is computed).

@@ -11,8 +11,13 @@ extension DivSegRegistry {
         static let configuration = CommandConfiguration(
             abstract: "Train a class bundle (localizer) from image-level tags.",
             discussion: """
-                Positives are the images tagged CLASS, negatives as many images not tagged with it \
-                (seeded). Schedule: 2 epochs at the learning rate, 1 at a tenth, Adam, batch 1. \
+                Positives are the images tagged CLASS. The default localizer, \(BundleTrainer().kind.rawValue) \
+                (--localizer cam), is a logistic regression on average-pooled block5_conv3 trained \
+                against every untagged image: \(camSchedule). The paper's localizer (--localizer mlp, \
+                \(LocalizerTrainer().hiddenUnits) hidden units by default) is trained against \
+                \(Int(LocalizerTrainer().negativesPerPositive)) untagged image per positive (seeded): \
+                \(LocalizerTrainer().epochs) epochs at --learning-rate, \(LocalizerTrainer().fineTuneEpochs) at \
+                \(LocalizerTrainer().fineTuneFactor)× that, Adam, batch 1. \
                 Writes manifest.json, localizer.h5 (float16) and corpus.csv into --out. The bundle \
                 records its corpus as kind and folder name (e.g. coco:coco-mini) and each image's \
                 path relative to that folder with its SHA-256, never a path of this machine.
@@ -20,24 +25,31 @@ extension DivSegRegistry {
 
         @Argument(help: "Class name (dataset aliases such as COCO 'airplane' are accepted).") var className: String
         @Option(help: "Dataset: coco:DIR, voc:DIR or tags:FILE.csv.") var dataset: String
-        @Option(help: "Split: train, val, trainval or a file of image ids.") var split: String?
+        @Option(help: "Split: train, val, trainval or a file of image ids (default: every image of the dataset).") var split: String?
         @Option(name: .shortAndLong, help: "Bundle directory to write (e.g. classes/giraffe).") var out: String
+        /// The CAM-style localizer's schedule, from the library's defaults.
+        static var camSchedule: String {
+            let r = BundleTrainer().camTrainer.regression
+            return "\(r.epochs) epochs, batch \(r.batchSize), Adam at learning rate \(r.learningRate), weight decay \(r.weightDecay)"
+        }
+
         @Option(help: "Localizer: mlp (the paper's max-pooled hypercolumn MLP) or cam (CAM-style, average-pooled block5_conv3).")
-        var localizer: String = LocalizerKind.cam.rawValue
+        var localizer: String = BundleTrainer().kind.rawValue
         @Option(help: "MIL loss of the mlp localizer: global-softmax (paper default) or pixel-softmax.") var loss: String = LocalizerLoss.globalSoftmax.rawValue
         @Option(parsing: .unconditional,
                 help: "Hidden units of the mlp localizer: 1 or more, and few enough to train in this machine's physical memory.")
-        var hidden: Int = 1024
+        var hidden: Int = LocalizerTrainer().hiddenUnits
         @Option(parsing: .unconditional,
-                help: "Learning rate of the first epochs (Adam), \(LocalizerTrainer.learningRateRange.boundText).")
-        var learningRate: Float = 1e-4
+                help: "Learning rate of the mlp localizer's first epochs (Adam), \(LocalizerTrainer.learningRateRange.boundText) (the cam localizer's is \(BundleTrainer().camTrainer.regression.learningRate)).")
+        var learningRate: Float = LocalizerTrainer().learningRate
         @Option(parsing: .unconditional,
                 help: "Negative images drawn per positive, \(BundleTrainer.negativesPerPositiveRange.boundText), inf = every untagged image (default: 1 for mlp as in the paper, every untagged image for cam).")
         var negativesPerPositive: Double?
         @Option(parsing: .unconditional, help: "Random seed, 0...\(UInt64.max) (same inputs + seed ⇒ identical weights).")
-        var seed: UInt64 = 1
+        var seed: UInt64 = LocalizerTrainer().seed
         @Flag(help: "Replace an existing bundle at --out (atomically). Other files there are never replaced.")
         var force = false
+        @Flag(help: "Print JSON ({bundle, dataRoot, notes, summary, manifest}) instead of text.") var json = false
         @OptionGroup var cacheOptions: CacheOptions
         @OptionGroup var backbone: BackboneOptions
 
@@ -86,6 +98,18 @@ extension DivSegRegistry {
             bar?.finish()
             // Caveats such as accuracy measured on the training images belong beside the figure.
             for note in report.notes { printError("warning: \(note)") }
+            if json {
+                struct Output: Encodable {
+                    var bundle: String
+                    var dataRoot: String
+                    var notes: [String]
+                    var summary: String
+                    var manifest: BundleManifest
+                }
+                try JSONOutput.print(Output(bundle: bundle.directory, dataRoot: BundleTrainer.dataRoot(of: data, spec: dataset),
+                                            notes: report.notes, summary: report.summary, manifest: bundle.manifest))
+                return
+            }
             print(report.summary)
             print("bundle written to \(bundle.directory) (scoreScale \(bundle.manifest.scoreScale))")
             // The bundle records no machine path; say where its images are for add/retrain.

@@ -17,16 +17,36 @@ extension DivSegRegistry {
         @OptionGroup var backbone: BackboneOptions
         @Flag(help: "Complete or undo an unfinished change, set an invalid journal aside (renamed, not deleted) and delete staging leftovers, then verify.")
         var repair = false
+        @Flag(help: "Print the result as JSON ({registry, healthy, checkedBundles, segmenter, problems, notes, repairs}) instead of text.")
+        var json = false
+
+        struct Output: Encodable {
+            var registry: String
+            var healthy: Bool
+            var checkedBundles: Int
+            var segmenter: String
+            var problems: [String]
+            var notes: [String]
+            var repairs: [String]
+        }
 
         func run() throws {
             let weights = try backbone.resolvedWeightsPath()
             let editor = RegistryEditor(directory: registryOptions.directory,
                                         backbone: try BackboneIdentity.vgg16(weightsAt: weights))
+            var repairs: [String] = []
             if repair {
-                for action in try editor.repair() { print("repair: \(action)") }
+                repairs = try editor.repair().map { "\($0)" }
+                if !json { for action in repairs { print("repair: \(action)") } }
             }
             let report = try editor.verify()
-            print(report.summary)
+            if json {
+                try JSONOutput.print(Output(registry: report.registry.directory, healthy: report.isHealthy,
+                                            checkedBundles: report.checkedBundles, segmenter: "\(report.segmenter)",
+                                            problems: report.problems, notes: report.notes, repairs: repairs))
+            } else {
+                print(report.summary)
+            }
             if !report.isHealthy { throw ExitCode(1) }
         }
     }

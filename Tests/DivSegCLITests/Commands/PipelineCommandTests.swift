@@ -65,10 +65,13 @@ struct PipelineCommandTests {
 
         let evaluate = try CLIRunner.run(["evaluate", "--registry", registry, "--dataset", "tags:" + csvPath, "--json"])
         #expect(evaluate.status != 0, "a tags CSV has no masks: evaluation must refuse it")
+        #expect(evaluate.stderr.contains("a tags CSV has none") && !evaluate.stderr.contains("Usage:"), "\(evaluate.stderr)")
         let coco = try CLIRunner.run(["evaluate", "--registry", registry, "--dataset", "coco:" + SharedData.cocoMini,
-                                      "--split", "train", "--limit", "2", "--json"] + ["--cached"] + cache)
+                                      "--split", "train", "--limit", "2", "--json"] + cache)
         #expect(coco.status == 0, "\(coco.stderr)")
         let report = try JSONSerialization.jsonObject(with: Data(coco.stdout.utf8)) as! [String: Any]
+        // Off a terminal, progress is plain lines on standard error (stdout stays pure JSON).
+        #expect(coco.stderr.contains("evaluate 1/2 (50 %)") && coco.stderr.contains("evaluate 2/2 (100 %)"), "\(coco.stderr)")
         #expect(report["mIoU"] is Double)
         #expect((report["perClass"] as? [String: Any])?["background"] != nil)
     }
