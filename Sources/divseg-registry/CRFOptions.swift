@@ -15,6 +15,9 @@ struct CRFOptions: ParsableArguments {
     @Option(name: .customLong("crf-srgb"), parsing: .unconditional,
             help: "Colour standard deviation of the CRF's bilateral kernel in 8-bit RGB units, \(DenseCRFParameters.deviationRange.boundText).")
     var bilateralSRGB = DenseCRFParameters().bilateralSRGB
+    @Option(name: .customLong("crf-logit-scale"), parsing: .unconditional,
+            help: "Factor on the segmenter's logits before the CRF's unaries (above 1 sharpens them), \(DenseCRFParameters.logitScaleRange.boundText).")
+    var logitScale = DenseCRFParameters().logitScale
 
     /// Checked whether or not `--crf` is given, so a bad value never waits for a later run.
     func validate() throws {
@@ -22,13 +25,15 @@ struct CRFOptions: ParsableArguments {
         try requireOption("crf-bilateral-weight", bilateralWeight, in: DenseCRFParameters.weightRange, "kernel weight")
         try requireOption("crf-srgb", bilateralSRGB, in: DenseCRFParameters.deviationRange,
                           "colour standard deviation in 8-bit RGB units")
+        try requireOption("crf-logit-scale", logitScale, in: DenseCRFParameters.logitScaleRange, "factor on the logits")
     }
 
     /// The CRF parameters when `--crf` is given, validated; nil otherwise.
     func parameters() throws -> DenseCRFParameters? {
         guard enabled else { return nil }
-        let parameters = DenseCRFParameters(iterations: iterations, bilateralSRGB: bilateralSRGB,
+        var parameters = DenseCRFParameters(iterations: iterations, bilateralSRGB: bilateralSRGB,
                                             bilateralWeight: bilateralWeight)
+        parameters.logitScale = logitScale
         do {
             try parameters.validate()
         } catch {
