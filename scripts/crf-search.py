@@ -26,7 +26,7 @@ os.makedirs(a.out, exist_ok=True)
 
 GRID = {  # option → candidates (the first is the library default)
     "logit-scale": [1, 2, 4, 8],
-    "bilateral-weight": [10, 3, 1],
+    "bilateral-weight": [10, 3, 1, 20],
     "srgb": [13, 30],
     "iterations": [10, 5],
 }
