@@ -190,7 +190,7 @@ public struct ExperimentVariant: Sendable, Codable, Equatable {
             plan.append(ExperimentVariant(table: .crf, id: "crf/\(slug(s))", name: label(s), localizers: main, sampler: s,
                                           paperMIoU: crfPaper ? Paper.withoutCRF : nil))
             plan.append(ExperimentVariant(table: .crf, id: "crf/\(slug(s))+crf", name: label(s) + " + CRF", localizers: main,
-                                          sampler: s, crf: DenseCRFParameters(), paperMIoU: crfPaper ? Paper.withCRF : nil))
+                                          sampler: s, crf: .segmenterDefault, paperMIoU: crfPaper ? Paper.withCRF : nil))
         }
         return plan
     }
