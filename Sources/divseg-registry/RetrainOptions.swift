@@ -24,6 +24,12 @@ struct RetrainOptions: ParsableArguments {
     @Option(parsing: .unconditional,
             help: "Dense sampling: keep every n-th row and column of the grid, \(PointSampler.denseStrideRange.boundText).")
     var denseStride: Int = SegmenterRetrainer.defaultSampler.denseStride
+    @Option(help: ArgumentHelp("Dense sampling: where background goes: threshold (below --dense-threshold) or none (the classes cover every pixel, e.g. stuff + things; no background is invented).",
+                               discussion: "Default: the rule recorded in the registry's labels.json by the last retraining, else \(PointSampler().denseBackground.rawValue). The rule used is recorded for later add, remove and retrain."))
+    var background: String?
+    @Option(parsing: .unconditional,
+            help: "Dense sampling: confidence margin; locations not clearly one label are left out of training, \(PointSampler.denseMarginRange.boundText).")
+    var denseMargin: Float = PointSampler().denseMargin
     @Option(help: ArgumentHelp("Folder that holds the bundles' corpus images (corpus.csv paths are relative to it); repeatable.",
                                discussion: "Searched before $DIVSEG_DATA_ROOT, the registry's settings.json and the default places ($DIVSEG_SHARED/data/<corpus>, ../shared/data/<corpus>). Only images without sample-store entries are needed."))
     var dataRoot: [String] = []
@@ -38,6 +44,10 @@ struct RetrainOptions: ParsableArguments {
         try requireOption("epochs", epochs, in: SegmenterTrainer.epochsRange, "passes of the segmenter over the points")
         try requireOption("dense-threshold", denseThreshold, in: PointSampler.denseThresholdRange,
                           "scaled score; a typical positive image peaks near 1")
+        try requireOption("dense-margin", denseMargin, in: PointSampler.denseMarginRange, "scaled score")
+        if let background, DenseBackground(rawValue: background) == nil {
+            throw ValidationError("--background must be one of \(DenseBackground.allCases.map(\.rawValue).joined(separator: ", ")).")
+        }
         try requireOption("dense-stride", denseStride, in: PointSampler.denseStrideRange, "grid rows and columns")
         try requireOption("lock-timeout", lockTimeout, in: RegistryEditor.lockTimeoutRange, "seconds")
     }
@@ -58,11 +68,13 @@ struct RetrainOptions: ParsableArguments {
             retrainer.sampler.pointsPerClass = points
             retrainer.sampler.denseThreshold = denseThreshold
             retrainer.sampler.denseStride = denseStride
+            retrainer.sampler.denseMargin = denseMargin
             retrainer.trainer.epochs = epochs
             retrainer.dataRoots = DataRoots(explicit: dataRoot)
             editor.retrainer = retrainer
         }
         if remember && dataRoot.isEmpty { throw ValidationError("--remember records a --data-root; pass one.") }
+        editor.background = background.flatMap(DenseBackground.init(rawValue:))
         editor.lockTimeout = lockTimeout
         editor.useSampleStore = !noSampleStore
         editor.log = { printError("note: \($0)") }

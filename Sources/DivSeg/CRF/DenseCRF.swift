@@ -84,13 +84,16 @@ public struct DenseCRF: Sendable {
 
     /// Segmenter logits on the feature grid (`[C, h, w]`) → bilinear upsampling to the image
     /// size and softmax (``LabelUpsampler/probabilities(fromLogits:height:width:antialias:)``)
-    /// → inference → label map. What ``SegmentationPipeline`` does when it has a CRF.
+    /// → inference → label map, the logits multiplied by ``DenseCRFParameters/logitScale``
+    /// first. What ``SegmentationPipeline`` does when it has a CRF.
     public func labels(image: Image, logits: Tensor, labelIDs: [UInt8]? = nil) throws(DenseCRFError) -> LabelMap {
         guard logits.rank == 3, logits.shape.allSatisfy({ $0 > 0 }) else {
             throw .sizeMismatch(what: "The logits", got: "shape \(logits.shape)", expected: "[C, h, w] with C, h, w > 0")
         }
         guard image.width > 0, image.height > 0 else { throw .emptyImage }
-        let p = LabelUpsampler.probabilities(fromLogits: logits, height: image.height, width: image.width)
+        let scale = parameters.logitScale
+        let scaled = scale == 1 ? logits : Tensor(shape: logits.shape, scalars: logits.scalars.map { $0 * scale })
+        let p = LabelUpsampler.probabilities(fromLogits: scaled, height: image.height, width: image.width)
         return try labels(image: image, probabilities: p, labelIDs: labelIDs)
     }
 

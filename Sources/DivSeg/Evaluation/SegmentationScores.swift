@@ -9,13 +9,15 @@ import Foundation
 /// - A class with TP + FP + FN = 0 (in neither the ground truth nor the prediction) has no
 ///   IoU: it is **absent**, listed in ``absentClasses`` and left out of the mean.
 /// - mIoU = mean IoU over the present classes, background included.
-/// - Pixel accuracy = correctly labelled pixels / counted pixels.
+/// - Pixel accuracy = correctly labelled pixels / counted pixels (MSRC-21's "global").
+/// - Average accuracy = mean over the classes with ground-truth pixels of TP / ground-truth
+///   pixels (per-class recall; MSRC-21's "average").
 ///
 /// ```swift
 /// let scores = try SegmentationScores(matrix: matrix, classNames: ["background", "aeroplane", …])
 /// print(scores.table())
 /// try scores.jsonData().write(to: URL(fileURLWithPath: "scores.json"))
-/// // {"absent":["cow"],"mIoU":40.6,"perClass":{"aeroplane":52.1,"background":80.3,…},"pixelAccuracy":81.2}
+/// // {"absent":["cow"],"averageAccuracy":55.0,"mIoU":40.6,"perClass":{…},"pixelAccuracy":81.2}
 /// ```
 public struct SegmentationScores: Sendable, Equatable, Encodable {
     /// The figures of one class.
@@ -42,6 +44,9 @@ public struct SegmentationScores: Sendable, Equatable, Encodable {
     public let meanIoU: Double
     /// Correctly labelled pixels over counted pixels, in percent.
     public let pixelAccuracy: Double
+    /// Mean per-class recall (TP / ground-truth pixels) over the classes that have
+    /// ground-truth pixels, in percent.
+    public let averageAccuracy: Double
     /// Pixels counted (ground truth not 255).
     public let countedPixels: Int64
     /// Ground-truth pixels labelled 255, left out of every score.
@@ -82,6 +87,8 @@ public struct SegmentationScores: Sendable, Equatable, Encodable {
         var correct: Int64 = 0
         var iouSum = 0.0
         var present = 0
+        var recallSum = 0.0
+        var withTruth = 0
         for c in 0..<n {
             let tp = matrix.truePositives(of: c)
             let gt = matrix.groundTruthPixels(of: c)
@@ -94,6 +101,10 @@ public struct SegmentationScores: Sendable, Equatable, Encodable {
                 present += 1
             }
             correct += tp
+            if gt > 0 {
+                recallSum += 100 * Double(tp) / Double(gt)
+                withTruth += 1
+            }
             classes.append(ClassScore(name: classNames[c], iou: iou, groundTruthPixels: gt,
                                       predictedPixels: predicted, truePositives: tp))
         }
@@ -101,6 +112,7 @@ public struct SegmentationScores: Sendable, Equatable, Encodable {
         // total > 0 means some ground-truth class has pixels, so `present` > 0.
         self.meanIoU = iouSum / Double(present)
         self.pixelAccuracy = 100 * Double(correct) / Double(total)
+        self.averageAccuracy = recallSum / Double(withTruth)
         self.countedPixels = total
         self.ignoredPixels = matrix.ignoredPixels
     }
@@ -109,19 +121,20 @@ public struct SegmentationScores: Sendable, Equatable, Encodable {
 
     /// An aligned text table: one line per class (name, IoU %, ground-truth pixels,
     /// predicted pixels; "absent" instead of an IoU for absent classes), then pixel accuracy,
-    /// and mIoU on the last line.
+    /// average accuracy, and mIoU on the last line.
     ///
     /// ```
     /// class           IoU %  GT pixels  predicted pixels
     /// background      93.75        160               170
     /// aeroplane      absent          0                 0
     /// cat              0.00         10                 0
-    /// pixel accuracy  90.00
+    /// pixel accuracy    90.00
+    /// average accuracy  50.00
     /// mIoU            46.88  (mean over 2 present of 3 classes)
     /// ```
     public func table() -> String {
         let headers = ["class", "IoU %", "GT pixels", "predicted pixels"]
-        let footers = ["pixel accuracy", "mIoU"]
+        let footers = ["pixel accuracy", "mIoU", "average accuracy"]
         let nameWidth = ([headers[0]] + footers + classes.map(\.name)).map(\.count).max()!
         let iouWidth = max(headers[1].count, 6, Self.percent(100).count)
         let gtWidth = max(headers[2].count, classes.map { String($0.groundTruthPixels).count }.max() ?? 0)
@@ -143,6 +156,8 @@ public struct SegmentationScores: Sendable, Equatable, Encodable {
         }
         lines.append(pad(footers[0], nameWidth, right: false) + "  "
                      + pad(Self.percent(pixelAccuracy), iouWidth, right: true))
+        lines.append(pad(footers[2], nameWidth, right: false) + "  "
+                     + pad(Self.percent(averageAccuracy), iouWidth, right: true))
         let present = classes.count - absentClasses.count
         lines.append(pad(footers[1], nameWidth, right: false) + "  "
                      + pad(Self.percent(meanIoU), iouWidth, right: true)
@@ -158,7 +173,8 @@ public struct SegmentationScores: Sendable, Equatable, Encodable {
     // MARK: JSON
 
     /// The JSON form: exactly the keys `mIoU`, `perClass` (name → IoU of each present class),
-    /// `absent` (names of absent classes, label order) and `pixelAccuracy`; all in percent.
+    /// `absent` (names of absent classes, label order), `pixelAccuracy` and
+    /// `averageAccuracy`; all in percent.
     /// Decodable, so a saved report can be read back for comparisons.
     public struct Summary: Sendable, Equatable, Codable {
         /// Mean IoU over the present classes, percent.
@@ -169,21 +185,26 @@ public struct SegmentationScores: Sendable, Equatable, Encodable {
         public var absent: [String]
         /// Pixel accuracy, percent.
         public var pixelAccuracy: Double
+        /// Average (mean per-class) accuracy, percent; nil in reports written before it existed.
+        public var averageAccuracy: Double?
 
-        public init(mIoU: Double, perClass: [String: Double], absent: [String], pixelAccuracy: Double) {
+        public init(mIoU: Double, perClass: [String: Double], absent: [String], pixelAccuracy: Double,
+                    averageAccuracy: Double? = nil) {
             self.mIoU = mIoU
             self.perClass = perClass
             self.absent = absent
             self.pixelAccuracy = pixelAccuracy
+            self.averageAccuracy = averageAccuracy
         }
     }
 
-    /// The four figures written as JSON.
+    /// The five figures written as JSON.
     public var summary: Summary {
-        Summary(mIoU: meanIoU, perClass: perClassIoU, absent: absentClasses, pixelAccuracy: pixelAccuracy)
+        Summary(mIoU: meanIoU, perClass: perClassIoU, absent: absentClasses, pixelAccuracy: pixelAccuracy,
+                averageAccuracy: averageAccuracy)
     }
 
-    /// Encodes as ``Summary`` (the keys `absent`, `mIoU`, `perClass`, `pixelAccuracy`).
+    /// Encodes as ``Summary`` (the keys `absent`, `averageAccuracy`, `mIoU`, `perClass`, `pixelAccuracy`).
     public func encode(to encoder: any Encoder) throws {
         try summary.encode(to: encoder)
     }

@@ -66,6 +66,22 @@ public struct PointSampler: Sendable, Codable, Equatable {
     /// The ``denseStride``s accepted: a stride as large as the grid's shorter side (64)
     /// already keeps a single row; larger ones mean nothing more.
     public static let denseStrideRange = 1...FeatureGrid.height
+    /// For ``SamplingStrategy/dense`` only: where background goes (``DenseBackground``);
+    /// ``DenseBackground/threshold`` by default.
+    public var denseBackground: DenseBackground = .threshold
+    /// For ``SamplingStrategy/dense`` only: the confidence margin m of "confident labels"
+    /// (issue #11, lever 2). 0 (the default) labels every location. With m > 0 a location
+    /// gets class c only when its best score is at least ``denseThreshold`` + m and beats
+    /// the second-best tagged class by at least m; background only when the best score is
+    /// below ``denseThreshold`` − m; every other location is left out of training (ignored,
+    /// not guessed). With ``DenseBackground/none`` only the lead over the second class counts.
+    public var denseMargin: Float = 0
+    /// The ``denseMargin``s accepted: scaled scores peak near 1, so a margin above 10
+    /// leaves every location out.
+    public static let denseMarginRange: ClosedRange<Float> = 0...10
+    /// The label ``denseLabels(scores:locationCount:)`` gives a location left out by
+    /// ``denseMargin``.
+    public static let ignoredLabel = -1
 
     /// A sampler; the defaults are the paper's setting (diverse, k = 20).
     public init(strategy: SamplingStrategy = .diverse, pointsPerClass: Int = 20,
@@ -92,10 +108,47 @@ public struct PointSampler: Sendable, Codable, Equatable {
             throw .invalidSetting(name: "denseThreshold", value: "\(denseThreshold)",
                                   requirement: "in \(Self.denseThresholdRange.boundText)")
         }
+        guard Self.denseMarginRange.contains(denseMargin) else {
+            throw .invalidSetting(name: "denseMargin", value: "\(denseMargin)",
+                                  requirement: "in \(Self.denseMarginRange.boundText)")
+        }
         guard spatialBandwidth.isFinite, spatialBandwidth > 0 else {
             throw .invalidSetting(name: "spatialBandwidth", value: "\(spatialBandwidth)",
                                   requirement: "a positive, finite fraction of the grid's shorter side")
         }
+    }
+
+    // MARK: Coding
+
+    private enum CodingKeys: String, CodingKey {
+        case strategy, pointsPerClass, denseThreshold, spatialBandwidth, denseStride, denseBackground, denseMargin
+    }
+
+    /// Missing keys take their defaults, so settings written by older builds still decode.
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        let d = PointSampler()
+        self.init(strategy: try c.decodeIfPresent(SamplingStrategy.self, forKey: .strategy) ?? d.strategy,
+                  pointsPerClass: try c.decodeIfPresent(Int.self, forKey: .pointsPerClass) ?? d.pointsPerClass,
+                  denseThreshold: try c.decodeIfPresent(Float.self, forKey: .denseThreshold) ?? d.denseThreshold,
+                  spatialBandwidth: try c.decodeIfPresent(Float.self, forKey: .spatialBandwidth) ?? d.spatialBandwidth)
+        denseStride = try c.decodeIfPresent(Int.self, forKey: .denseStride) ?? d.denseStride
+        denseBackground = try c.decodeIfPresent(DenseBackground.self, forKey: .denseBackground) ?? d.denseBackground
+        denseMargin = try c.decodeIfPresent(Float.self, forKey: .denseMargin) ?? d.denseMargin
+    }
+
+    /// The settings of issue #11 (``denseBackground``, ``denseMargin``) are written only when
+    /// they differ from their defaults: sample-store keys are built from this encoding, and
+    /// the stores of registries retrained before those settings existed stay valid.
+    public func encode(to encoder: any Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(strategy, forKey: .strategy)
+        try c.encode(pointsPerClass, forKey: .pointsPerClass)
+        try c.encode(denseThreshold, forKey: .denseThreshold)
+        try c.encode(spatialBandwidth, forKey: .spatialBandwidth)
+        try c.encode(denseStride, forKey: .denseStride)
+        if denseBackground != .threshold { try c.encode(denseBackground, forKey: .denseBackground) }
+        if denseMargin != 0 { try c.encode(denseMargin, forKey: .denseMargin) }
     }
 
     // MARK: Foreground
@@ -204,6 +257,11 @@ public struct PointSampler: Sendable, Codable, Equatable {
     /// score where that score is at least ``denseThreshold`` (ties: the class listed first),
     /// background where every class is below it. The paper's dense baseline.
     ///
+    /// With ``denseBackground`` ``DenseBackground/none`` every location takes its best class
+    /// (no background; all ``ignoredLabel`` when no class is given). With a ``denseMargin``
+    /// m > 0, locations that are not clearly one label are ``ignoredLabel`` (see
+    /// ``denseMargin``).
+    ///
     /// ```swift
     /// let labels = try PointSampler(strategy: .dense)
     ///     .denseLabels(scores: [(label: 1, scores: cat), (label: 2, scores: dog)])
@@ -216,20 +274,36 @@ public struct PointSampler: Sendable, Codable, Equatable {
                             locationCount: Int = FeatureGrid.locations) throws(SamplingError) -> [Int] {
         try validate()
         try Self.check(classScores, locationCount: locationCount)
-        var labels = [Int](repeating: 0, count: locationCount)
+        let exhaustive = denseBackground == .none
+        var labels = [Int](repeating: exhaustive ? Self.ignoredLabel : 0, count: locationCount)
         var best = [Float](repeating: -.infinity, count: locationCount)
+        var second = [Float](repeating: -.infinity, count: locationCount)
         for (label, scores) in classScores {
-            for i in 0..<locationCount where scores[i] >= denseThreshold && scores[i] > best[i] {
-                best[i] = scores[i]
-                labels[i] = label
+            for i in 0..<locationCount {
+                let s = scores[i]
+                if s > best[i] {
+                    second[i] = best[i]
+                    best[i] = s
+                    labels[i] = label
+                } else if s > second[i] {
+                    second[i] = s
+                }
+            }
+        }
+        for i in 0..<locationCount where labels[i] != Self.ignoredLabel {
+            if !exhaustive && best[i] < denseThreshold {
+                labels[i] = best[i] < denseThreshold - denseMargin ? 0 : Self.ignoredLabel
+            } else if denseMargin > 0
+                        && ((!exhaustive && best[i] < denseThreshold + denseMargin) || best[i] - second[i] < denseMargin) {
+                labels[i] = Self.ignoredLabel
             }
         }
         return labels
     }
 
     /// ``denseLabels(scores:locationCount:)`` as points, on every ``denseStride``-th row and
-    /// column of the 64×84 grid (every location of any other grid size when the stride is 1).
-    /// Needs no feature similarities.
+    /// column of the 64×84 grid (every location of any other grid size when the stride is 1),
+    /// leaving out ignored locations. Needs no feature similarities.
     ///
     /// ```swift
     /// var sampler = PointSampler(strategy: .dense)
@@ -242,7 +316,7 @@ public struct PointSampler: Sendable, Codable, Equatable {
         let width = locationCount == FeatureGrid.locations ? FeatureGrid.width : locationCount
         return labels.enumerated().compactMap { location, label in
             let (row, column) = (location / width, location % width)
-            guard row % denseStride == 0 && column % denseStride == 0 else { return nil }
+            guard label != Self.ignoredLabel, row % denseStride == 0 && column % denseStride == 0 else { return nil }
             return LabeledPoint(location: location, label: label)
         }
     }

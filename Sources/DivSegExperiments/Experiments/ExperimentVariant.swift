@@ -93,7 +93,9 @@ public struct ExperimentVariant: Sendable, Codable, Equatable {
     public static func describe(_ sampler: PointSampler) -> String {
         switch sampler.strategy {
         case .dense:
-            return "dense (threshold \(short(Double(sampler.denseThreshold))), stride \(sampler.denseStride))"
+            let rule = sampler.denseBackground == .none ? "no background" : "threshold \(short(Double(sampler.denseThreshold)))"
+            let margin = sampler.denseMargin == 0 ? "" : ", margin \(short(Double(sampler.denseMargin)))"
+            return "dense (\(rule)\(margin), stride \(sampler.denseStride))"
         case .spatial:
             return "spatial, k = \(sampler.pointsPerClass)"
                 + (sampler.spatialBandwidth == PointSampler().spatialBandwidth ? "" : " (σ \(short(Double(sampler.spatialBandwidth))))")
@@ -107,7 +109,9 @@ public struct ExperimentVariant: Sendable, Codable, Equatable {
         switch sampler.strategy {
         case .dense:
             let standard = sampler.denseThreshold == 0.2 && sampler.denseStride == 4
-            return standard ? "dense" : "dense-t\(short(Double(sampler.denseThreshold)))-s\(sampler.denseStride)"
+            let extra = (sampler.denseBackground == .none ? "-nobg" : "")
+                + (sampler.denseMargin == 0 ? "" : "-m\(short(Double(sampler.denseMargin)))")
+            return (standard ? "dense" : "dense-t\(short(Double(sampler.denseThreshold)))-s\(sampler.denseStride)") + extra
         default:
             return "\(sampler.strategy.rawValue)-k\(sampler.pointsPerClass)"
         }
@@ -189,7 +193,7 @@ public struct ExperimentVariant: Sendable, Codable, Equatable {
             plan.append(ExperimentVariant(table: .crf, id: "crf/\(slug(s))", name: label(s), localizers: main, sampler: s,
                                           paperMIoU: crfPaper ? Paper.withoutCRF : nil))
             plan.append(ExperimentVariant(table: .crf, id: "crf/\(slug(s))+crf", name: label(s) + " + CRF", localizers: main,
-                                          sampler: s, crf: DenseCRFParameters(), paperMIoU: crfPaper ? Paper.withCRF : nil))
+                                          sampler: s, crf: .segmenterDefault, paperMIoU: crfPaper ? Paper.withCRF : nil))
         }
         return plan
     }

@@ -43,6 +43,15 @@ public struct RegistryEditor: Sendable {
     /// The ``lockTimeout``s accepted: a NaN, infinite or negative wait would never end (or
     /// never start); a day is longer than any change of a registry takes.
     public static let lockTimeoutRange: ClosedRange<Double> = 0...86_400
+    /// The dense background rule to retrain with; nil (the default) keeps the rule recorded
+    /// in the registry's `labels.json` (``LabelLedger/background``), ``DenseBackground/threshold``
+    /// when none is. The rule used is recorded with the new segmenter.
+    ///
+    /// ```swift
+    /// editor.background = .none       // the classes cover every pixel (stuff + things)
+    /// try editor.retrain()            // later add/remove keep "none" without being told
+    /// ```
+    public var background: DenseBackground?
     /// Reuse and fill the registry's sample store when retraining (default true).
     public var useSampleStore = true
     /// Receives notes (e.g. damaged sample-store entries).
@@ -115,13 +124,15 @@ public struct RegistryEditor: Sendable {
             var result: SegmenterRetrainer.Result?
             var segmenterOperations: [RegistryTransaction.Operation] = []
             var segmenterSHA = next.ledger.segmenterSHA256
+            var rule = next.ledger.background
             if retrain {
                 let (ops, trained, sha) = try stageSegmenter(next, in: transaction, progress: progress)
                 segmenterOperations = ops
                 segmenterSHA = sha
                 result = trained
+                rule = recordedRule(trained)
             }
-            operations += try stageLedger(next, segmenterSHA256: segmenterSHA, in: transaction)
+            operations += try stageLedger(next, segmenterSHA256: segmenterSHA, background: rule, in: transaction)
             operations += segmenterOperations
             operations.append(.remove(path: transaction.stagingName))
             try transaction.commit(operations, lockTimeout: lockTimeout, crash: simulatedCrash, failure: simulatedFailure)
@@ -175,6 +186,7 @@ public struct RegistryEditor: Sendable {
             var removedSegmenter = false
             var segmenterOperations: [RegistryTransaction.Operation] = []
             var segmenterSHA = next.ledger.segmenterSHA256
+            var rule = next.ledger.background
             if retrain {
                 if next.bundles.isEmpty {
                     var info = stat()
@@ -188,9 +200,10 @@ public struct RegistryEditor: Sendable {
                     segmenterOperations = ops
                     segmenterSHA = sha
                     result = trained
+                    rule = recordedRule(trained)
                 }
             }
-            operations += try stageLedger(next, segmenterSHA256: segmenterSHA, in: transaction)
+            operations += try stageLedger(next, segmenterSHA256: segmenterSHA, background: rule, in: transaction)
             operations += segmenterOperations
             operations.append(.remove(path: transaction.stagingName))
             try transaction.commit(operations, lockTimeout: lockTimeout, crash: simulatedCrash, failure: simulatedFailure)
@@ -225,7 +238,7 @@ public struct RegistryEditor: Sendable {
         let transaction = try RegistryTransaction.begin(in: directory)
         do {
             let (ops, trained, sha) = try stageSegmenter(current, in: transaction, progress: progress)
-            var operations = try stageLedger(current, segmenterSHA256: sha, in: transaction)
+            var operations = try stageLedger(current, segmenterSHA256: sha, background: recordedRule(trained), in: transaction)
             operations += ops
             operations.append(.remove(path: transaction.stagingName))
             try transaction.commit(operations, lockTimeout: lockTimeout, crash: simulatedCrash, failure: simulatedFailure)
@@ -372,21 +385,28 @@ public struct RegistryEditor: Sendable {
     }
 
     /// Stages `labels.json` for `next` (its classes registered, all others retired).
-    private func stageLedger(_ next: Registry, segmenterSHA256: String?,
+    private func stageLedger(_ next: Registry, segmenterSHA256: String?, background: DenseBackground?,
                              in transaction: RegistryTransaction) throws -> [RegistryTransaction.Operation] {
         var ledger = next.ledger
         // Recorded in the same commit as the segmenter file it describes.
         ledger.segmenterSHA256 = segmenterSHA256
+        ledger.background = background
         ledger.retire(except: Set(next.bundles.map(\.name)))
         try DurableFile.write(try ledger.encoded(), to: transaction.stagedPath(LabelLedger.fileName))
         return [.rename(from: transaction.stagedName(LabelLedger.fileName), to: LabelLedger.fileName)]
+    }
+
+    /// The ledger's record of the rule a retraining used (nil for the default).
+    private func recordedRule(_ result: SegmenterRetrainer.Result) -> DenseBackground? {
+        result.sampler.denseBackground == .threshold ? nil : result.sampler.denseBackground
     }
 
     /// Trains the segmenter for `next` and stages it.
     private func stageSegmenter(_ next: Registry, in transaction: RegistryTransaction,
                                 progress: ((SegmenterRetrainer.Phase) -> Void)?) throws
         -> ([RegistryTransaction.Operation], SegmenterRetrainer.Result, String) {
-        guard let retrainer else { throw RegistryError.noRetrainer(directory: directory) }
+        guard var retrainer else { throw RegistryError.noRetrainer(directory: directory) }
+        retrainer.sampler.denseBackground = background ?? next.ledger.background ?? .threshold
         var store: SampleStore?
         if useSampleStore {
             store = SampleStore(registry: directory)

@@ -43,6 +43,12 @@ public struct LabelLedger: Codable, Sendable, Equatable {
     /// SHA-256 of the `segmenter.h5` committed together with this ledger (nil: none, or
     /// written by an older divseg). `verify` and ``Registry/loadSegmenter()`` check it.
     public var segmenterSHA256: String?
+    /// The background rule the segmenter was last trained with, when it is not the default
+    /// ``DenseBackground/threshold`` (nil): ``DenseBackground/none`` marks a registry whose
+    /// classes cover every pixel, and later `add`, `remove` and `retrain` keep the rule
+    /// unless told otherwise (``RegistryEditor/background``). Part of the registry's state,
+    /// so it travels with the folder (not in the per-machine settings.json).
+    public var background: DenseBackground?
 
     /// An empty ledger.
     public init() {

@@ -47,6 +47,11 @@ public struct SampleKey: Sendable, Hashable, CustomStringConvertible {
             if sampler.strategy != .dense {
                 relevant.denseThreshold = defaults.denseThreshold
                 relevant.denseStride = defaults.denseStride
+                relevant.denseBackground = defaults.denseBackground
+                relevant.denseMargin = defaults.denseMargin
+            } else if sampler.denseBackground == .none {
+                // No background: the threshold plays no part in the labels.
+                relevant.denseThreshold = defaults.denseThreshold
             }
             if sampler.strategy != .spatial { relevant.spatialBandwidth = defaults.spatialBandwidth }
             let encoder = JSONEncoder()

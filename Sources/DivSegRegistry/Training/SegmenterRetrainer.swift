@@ -69,6 +69,8 @@ public struct SegmenterRetrainer: Sendable {
         public var trainingSeconds: Double
         /// How many picks came from the sample store and how many were computed.
         public var samples: SampleUsage
+        /// The sampler the points were chosen with.
+        public var sampler: PointSampler
     }
 
     /// Progress of the two phases, for an ETA.
@@ -207,7 +209,7 @@ public struct SegmenterRetrainer: Sendable {
         segmenter.fingerprint = registry.fingerprint
         return Result(segmenter: segmenter, report: report, images: images.count, points: trainingSet.count,
                       pointsPerLabel: trainingSet.labelCounts(), samplingSeconds: samplingSeconds,
-                      trainingSeconds: Date().timeIntervalSince(trainStart), samples: usage)
+                      trainingSeconds: Date().timeIntervalSince(trainStart), samples: usage, sampler: sampler)
     }
 
     /// The labels of one image's picks — each present class in name order, then background

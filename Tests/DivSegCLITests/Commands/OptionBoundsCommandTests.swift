@@ -48,6 +48,14 @@ struct OptionBoundsCommandTests {
         Case(arguments: ["retrain", "--dense-threshold", "nan"] + registry, option: "--dense-threshold", expected: ["0.0...10.0"]),
         Case(arguments: ["retrain", "--dense-stride", "0"] + registry, option: "--dense-stride", expected: ["1...64"]),
         Case(arguments: ["retrain", "--epochs", "0"] + registry, option: "--epochs", expected: ["1...100"]),
+        // Issue #11: the background rule, the confidence margin and the CRF's logit scale.
+        Case(arguments: ["retrain", "--background", "sometimes"] + registry, option: "--background",
+             expected: ["threshold", "none"]),
+        Case(arguments: ["retrain", "--dense-margin", "-0.1"] + registry, option: "--dense-margin", expected: ["0.0...10.0"]),
+        Case(arguments: ["add", scratch + "/bundle", "--dense-margin", "nan"] + registry, option: "--dense-margin",
+             expected: ["0.0...10.0"]),
+        Case(arguments: evaluate + ["--crf-logit-scale", "0"], option: "--crf-logit-scale", expected: ["0.01...100.0"]),
+        Case(arguments: segment + ["--crf", "--crf-logit-scale", "inf"], option: "--crf-logit-scale", expected: ["0.01...100.0"]),
         // The CRF options are checked whether or not --crf is given.
         Case(arguments: segment + ["--crf-srgb", "0"], option: "--crf-srgb", expected: ["0.01...10000.0"]),
         Case(arguments: evaluate + ["--crf-bilateral-weight", "-1"], option: "--crf-bilateral-weight", expected: ["0.0...1000.0"]),
@@ -94,7 +102,7 @@ struct OptionBoundsCommandTests {
     @Test("help texts state each numeric option's bound",
           arguments: [("retrain", ["1...100", "0...500", "0.0...10.0", "1...64", "0.0...86400.0"]),
                       ("add", ["1...100", "0...500", "0.0...86400.0"]),
-                      ("segment", ["0...100", "0.0...1000.0", "0.01...10000.0"]),
+                      ("segment", ["0...100", "0.0...1000.0", "0.01...10000.0", "0.01...100.0"]),
                       ("evaluate", ["1 or more", "0...100"]),
                       ("train", ["1e-08...1.0", "0.01 or more", "physical memory", "18446744073709551615"]),
                       ("baseline-cam", ["1...100000", "1e-07...1.0"]),
@@ -115,7 +123,8 @@ struct OptionBoundsCommandTests {
         // An empty registry: every value below is valid, so the command gets past parsing
         // and stops at the registry having no classes.
         let result = try CLIRunner.run(["retrain", "--epochs", "100", "--points", "0", "--dense-threshold", "10",
-                                        "--dense-stride", "64", "--lock-timeout", "0", "--registry", dir.path + "/classes",
+                                        "--dense-stride", "64", "--lock-timeout", "0", "--dense-margin", "10",
+                                        "--background", "none", "--registry", dir.path + "/classes",
                                         "--cache", dir.path + "/cache"])
         #expect(result.status != 64, "\(result.stderr)")
         #expect(!result.stderr.contains("Error: --"), "\(result.stderr)")

@@ -43,6 +43,13 @@ struct ExperimentPlanTests {
         let unusual = PointSampler(strategy: .top, pointsPerClass: 7)
         let plan = ExperimentVariant.standardPlan(localizers: [("a", nil)], defaultSampler: unusual)
         #expect(plan.first!.id == "sampling/top-k7" && plan.first!.paperMIoU == nil)
+        // Issue #11's dense settings are named in the row and its id.
+        var exhaustive = Self.registryDefault
+        exhaustive.denseBackground = .none
+        exhaustive.denseMargin = 0.05
+        let own = ExperimentVariant.standardPlan(localizers: [("a", nil)], defaultSampler: exhaustive).first!
+        #expect(own.id == "sampling/dense-nobg-m0.05")
+        #expect(own.sampling == "dense (no background, margin 0.05, stride 4)")
         let full = ExperimentVariant.standardPlan(localizers: [("a", nil), ("b", "pixel-softmax")], defaultSampler: Self.registryDefault)
         let quick = ExperimentVariant.standardPlan(localizers: [("a", nil), ("b", "pixel-softmax")], defaultSampler: Self.registryDefault,
                                                    quick: true)

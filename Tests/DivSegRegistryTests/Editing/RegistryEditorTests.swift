@@ -70,6 +70,35 @@ struct RegistryEditorTests {
         #expect(try Set(LabelLedger.read(registry: dir).entries.map(\.label)) == [1, 2, 3, 15])
     }
 
+    @Test("an exhaustive registry (background none) trains without background points and keeps the rule in labels.json")
+    func exhaustiveBackground() throws {
+        let bundles = try RegistryFixture.bundles.get()
+        let dir = try RegistryFixture.temporaryDirectory("exhaustive") + "/classes"
+        defer { try? FileManager.default.removeItem(atPath: (dir as NSString).deletingLastPathComponent) }
+        var editor = bundles.editor(dir)
+        #expect(editor.retrainer?.sampler.strategy == .dense)
+        try editor.add(bundleAt: bundles.path("giraffe"), retrain: false)
+        editor.background = DenseBackground.none
+        let exhaustive = try #require(try editor.add(bundleAt: bundles.path("person")).retraining)
+        #expect(exhaustive.sampler.denseBackground == DenseBackground.none)
+        #expect(exhaustive.pointsPerLabel[0] == 0, "no background label is invented")
+        #expect(exhaustive.pointsPerLabel.dropFirst().allSatisfy { $0 > 0 })
+        #expect(try LabelLedger.read(registry: dir).background == DenseBackground.none)
+        #expect(try String(contentsOfFile: dir + "/labels.json", encoding: .utf8).contains(#""background" : "none""#))
+        // A later change that does not name a rule keeps the recorded one.
+        editor.background = nil
+        let kept = try #require(try editor.add(bundleAt: bundles.path("elephant")).retraining)
+        #expect(kept.sampler.denseBackground == DenseBackground.none && kept.pointsPerLabel[0] == 0)
+        #expect(try LabelLedger.read(registry: dir).background == DenseBackground.none)
+        #expect(try editor.verify().isHealthy)
+        // Naming the threshold rule goes back to background labels, and the record is dropped.
+        editor.background = .threshold
+        let back = try #require(try editor.retrain().retraining)
+        #expect(back.pointsPerLabel[0] > 0)
+        #expect(try LabelLedger.read(registry: dir).background == nil)
+        #expect(try !String(contentsOfFile: dir + "/labels.json", encoding: .utf8).contains(#""background""#))
+    }
+
     @Test("bad bundles are refused with a clear message, and the registry is left exactly as it was")
     func refusals() throws {
         let bundles = try RegistryFixture.bundles.get()

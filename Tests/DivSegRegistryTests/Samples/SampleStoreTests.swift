@@ -31,6 +31,26 @@ struct SampleStoreTests {
         #expect(SampleKey.Context(sampler: dense, weightsSHA256: "w", featureRule: "r") == context)
         #expect(SampleKey.Context(sampler: PointSampler(pointsPerClass: 6), weightsSHA256: "w", featureRule: "r") != context)
         #expect(SampleKey.Context(sampler: PointSampler(strategy: .top, pointsPerClass: 5), weightsSHA256: "w", featureRule: "r") != context)
+        // Dense: the background rule and the confidence margin change the key; the threshold
+        // does not matter once there is no background.
+        var denseDefault = PointSampler(strategy: .dense)
+        denseDefault.denseStride = 4
+        let denseContext = SampleKey.Context(sampler: denseDefault, weightsSHA256: "w", featureRule: "r")
+        #expect(denseContext.text.contains(#""denseThreshold":0.2"#) && !denseContext.text.contains("denseBackground"),
+                "keys of dense stores written before issue #11 are unchanged")
+        var exhaustive = denseDefault
+        exhaustive.denseBackground = .none
+        let exhaustiveContext = SampleKey.Context(sampler: exhaustive, weightsSHA256: "w", featureRule: "r")
+        #expect(exhaustiveContext != denseContext)
+        exhaustive.denseThreshold = 0.7
+        #expect(SampleKey.Context(sampler: exhaustive, weightsSHA256: "w", featureRule: "r") == exhaustiveContext)
+        var confident = denseDefault
+        confident.denseMargin = 0.1
+        #expect(SampleKey.Context(sampler: confident, weightsSHA256: "w", featureRule: "r") != denseContext)
+        var diverseWithDenseSettings = PointSampler(pointsPerClass: 5)
+        diverseWithDenseSettings.denseBackground = .none
+        diverseWithDenseSettings.denseMargin = 0.3
+        #expect(SampleKey.Context(sampler: diverseWithDenseSettings, weightsSHA256: "w", featureRule: "r") == context)
 
         let original = picks(seed: 1, count: 5)
         #expect(original.isHalfPrecision)

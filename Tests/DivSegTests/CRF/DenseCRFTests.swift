@@ -317,6 +317,39 @@ struct DenseCRFTests {
         #expect(try crf.infer(image: gray, probabilities: p) == crf.infer(image: rgb, probabilities: p))
     }
 
+    @Test("logitScale multiplies the logits before the unaries; validated and decoded with its default")
+    func logitScale() throws {
+        let image = CRFFixture.crop(try CRFFixture.image("000000000025"), x: 200, y: 100, width: 96, height: 80)
+        var rng = SplitMix64(seed: 5)
+        let logits = Tensor(shape: [3, 12, 16], scalars: (0..<(3 * 12 * 16)).map { _ in 0.5 * rng.nextGaussian() })
+        var sharp = DenseCRFParameters()
+        sharp.logitScale = 4
+        let scaled = Tensor(shape: logits.shape, scalars: logits.scalars.map { $0 * 4 })
+        let viaScale = try DenseCRF(parameters: sharp).labels(image: image, logits: logits)
+        #expect(viaScale == (try DenseCRF().labels(image: image, logits: scaled)))
+        #expect(viaScale != (try DenseCRF().labels(image: image, logits: logits)),
+                "sharper unaries change what the pairwise terms do to these weak logits")
+        #expect(DenseCRFParameters().logitScale == 1)
+        // What --crf uses: the reference values with the logit scale chosen on the train split.
+        var expected = DenseCRFParameters()
+        expected.logitScale = 2
+        #expect(DenseCRFParameters.segmenterDefault == expected)
+        try DenseCRFParameters.segmenterDefault.validate()
+        for bad: Float in [0, -1, .nan, .infinity, 1000] {
+            var parameters = DenseCRFParameters()
+            parameters.logitScale = bad
+            #expect {
+                try DenseCRF(parameters: parameters)
+            } throws: { error in
+                guard case .invalidParameter(let name, _, _) = error as? DenseCRFError else { return false }
+                return name == "logitScale"
+            }
+        }
+        let decoded = try JSONDecoder().decode(DenseCRFParameters.self, from: Data(#"{"logitScale": 2.5}"#.utf8))
+        #expect(decoded.logitScale == 2.5 && decoded.iterations == DenseCRFParameters().iterations)
+        #expect(try JSONDecoder().decode(DenseCRFParameters.self, from: JSONEncoder().encode(sharp)) == sharp)
+    }
+
     @Test("LabelUpsampler.probabilities: a softmax of the same resize as the label path")
     func upsampledProbabilities() {
         var rng = SplitMix64(seed: 6)

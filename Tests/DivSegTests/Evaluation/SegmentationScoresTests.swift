@@ -24,6 +24,9 @@ struct EvaluationScoresTests {
         #expect(scores.classes.map(\.iou) == [50, 75, 75, nil])
         #expect(abs(scores.meanIoU - 200.0 / 3) < 1e-9)
         #expect(abs(scores.pixelAccuracy - 80) < 1e-9)
+        // Average accuracy: recall of the classes with ground truth (bird has none):
+        // background 2/3, cat 3/3, dog 3/4 → (66.67 + 100 + 75) / 3 = 80.56 %
+        #expect(abs(scores.averageAccuracy - (200.0 / 3 + 100 + 75) / 3) < 1e-9)
         #expect(scores.absentClasses == ["bird"])
         #expect(scores.perClassIoU == ["background": 50, "cat": 75, "dog": 75])
         #expect(scores.classes.map(\.groundTruthPixels) == [3, 3, 4, 0])
@@ -48,28 +51,30 @@ struct EvaluationScoresTests {
     func table() throws {
         let table = try Self.tinyScores().table()
         let lines = table.split(separator: "\n").map(String.init)
-        #expect(lines.count == 1 + 4 + 2)
+        #expect(lines.count == 1 + 4 + 3)
         #expect(lines[0].hasPrefix("class") && lines[0].contains("IoU %")
                 && lines[0].contains("GT pixels") && lines[0].contains("predicted pixels"))
         #expect(lines[1].hasPrefix("background") && lines[1].contains("50.00"))
         #expect(lines[2].hasPrefix("cat") && lines[2].contains("75.00"))
         #expect(lines[4].hasPrefix("bird") && lines[4].contains("absent"))
         #expect(lines[5].hasPrefix("pixel accuracy") && lines[5].contains("80.00"))
+        #expect(lines[6].hasPrefix("average accuracy") && lines[6].contains("80.56"))
         #expect(lines.last!.hasPrefix("mIoU") && lines.last!.contains("66.67"))
         // Aligned: fixed-width, right-aligned columns make header and class lines equally long,
         // and the IoU column ends at the same place on the footer lines.
         #expect(Set(lines[0..<5].map(\.count)).count == 1, "\n\(table)")
         let iouEnd = lines[1].range(of: "50.00")!.upperBound.utf16Offset(in: lines[1])
         #expect(lines[5].range(of: "80.00")!.upperBound.utf16Offset(in: lines[5]) == iouEnd)
-        #expect(lines[6].range(of: "66.67")!.upperBound.utf16Offset(in: lines[6]) == iouEnd)
+        #expect(lines[6].range(of: "80.56")!.upperBound.utf16Offset(in: lines[6]) == iouEnd)
+        #expect(lines[7].range(of: "66.67")!.upperBound.utf16Offset(in: lines[7]) == iouEnd)
     }
 
-    @Test("JSON has exactly mIoU, perClass, absent and pixelAccuracy, with sorted keys")
+    @Test("JSON has exactly mIoU, perClass, absent, pixelAccuracy and averageAccuracy, with sorted keys")
     func json() throws {
         let scores = try Self.tinyScores()
         let data = try scores.jsonData()
         let object = try #require(try JSONSerialization.jsonObject(with: data) as? [String: Any])
-        #expect(Set(object.keys) == ["mIoU", "perClass", "absent", "pixelAccuracy"])
+        #expect(Set(object.keys) == ["mIoU", "perClass", "absent", "pixelAccuracy", "averageAccuracy"])
         let perClass = try #require(object["perClass"] as? [String: Double])
         #expect(perClass == ["background": 50, "cat": 75, "dog": 75])
         #expect(object["absent"] as? [String] == ["bird"])
@@ -79,7 +84,8 @@ struct EvaluationScoresTests {
 
         // Deterministic bytes, and the Encodable conformance writes the same object.
         let compact = String(decoding: try scores.jsonData(prettyPrinted: false), as: UTF8.self)
-        #expect(compact.hasPrefix(#"{"absent":["bird"],"mIoU":66.66"#))
+        #expect(compact.hasPrefix(#"{"absent":["bird"],"averageAccuracy":80.55"#))
+        #expect(compact.contains(#","mIoU":66.66"#))
         #expect(compact.contains(#""perClass":{"background":50,"cat":75,"dog":75},"pixelAccuracy":80}"#))
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys]
