@@ -1,4 +1,4 @@
-// Localizer benchmarks on a real coco-mini image's features (weights do not affect speed).
+// MaxPooledLocalizer benchmarks on a real coco-mini image's features (weights do not affect speed).
 //
 // `localizer_maps_1024`: F and B on the 64×84 grid by the exact shortcut (three GEMMs at
 // the groups' resolutions, fused upsample + bias + ReLU, the 2-row second layer);
@@ -47,7 +47,7 @@ do {
 
 var rng = SplitMix64(seed: 1)
 let scale = (0..<FeatureGrid.channels).map { _ in rng.nextFloat(in: 0.001...0.01) }
-let localizer = Localizer(randomWithHiddenUnits: hidden, className: "bench", inputScale: scale, seed: 2)
+let localizer = MaxPooledLocalizer(randomWithHiddenUnits: hidden, className: "bench", inputScale: scale, seed: 2)
 var session = LocalizerTrainingSession(start: localizer)
 
 /// Multiply-adds of one shortcut forward pass: the three first-layer GEMMs and the second layer.

@@ -8,7 +8,7 @@ import DivSegIO
 ///
 /// Average pooling is linear, so the image logit is the mean over locations of the class
 /// activation map F(i) = w · (scale ⊙ x_i) plus the bias: every location takes part in the
-/// decision, where the paper's max-pooled localizer (``Localizer``) rewards one location and
+/// decision, where the paper's max-pooled localizer (``MaxPooledLocalizer``) rewards one location and
 /// can learn to classify from context (TheMethod.md, "Localizers" measured it pointing at the object 37 %
 /// of the time, against CAM maps that lifted the same pipeline from 6.1 to 12.0 mIoU).
 ///
@@ -21,11 +21,11 @@ import DivSegIO
 /// let s = giraffe.score(compact)            // CAM / scoreScale on the 64×84 grid
 /// try giraffe.save(to: "classes/giraffe/localizer.h5")
 /// ```
-public struct AveragePooledLocalizer: ClassLocalizer, Equatable {
+public struct AveragePooledLocalizer: Localizer, Equatable {
     /// The `format` attribute of its files.
     public static let formatName = "divseg-cam-localizer-1"
-    /// The name in ``ClassLocalizer/lossName`` and bundle manifests.
-    public static let lossName = "average-pooled"
+    /// What the `loss` attribute of its files and manifests records.
+    public static let objective = LocalizerObjective.averagePooled
 
     public var className: String
     /// Weights on the scaled block5_conv3 vector (512).
@@ -38,7 +38,7 @@ public struct AveragePooledLocalizer: ClassLocalizer, Equatable {
     /// The hypercolumn rule its features follow (``FeatureGrid/ruleName``).
     public let featureRule: String
 
-    public var lossName: String { Self.lossName }
+    public var objective: LocalizerObjective { Self.objective }
     public var inputChannels: Int { weights.count }
     public var hiddenUnits: Int { 0 }
 
@@ -129,7 +129,7 @@ public struct AveragePooledLocalizer: ClassLocalizer, Equatable {
             try file.writeFloats("input_scale", inputScale, shape: [inputScale.count])
             try file.setStringAttribute("format", Self.formatName)
             try file.setStringAttribute("class_name", className)
-            try file.setStringAttribute("loss", Self.lossName)
+            try file.setStringAttribute("loss", Self.objective.rawValue)
             try file.setStringAttribute("feature_rule", featureRule)
             try file.setFloatAttribute("hidden_units", 0)
             try file.setFloatAttribute("input_channels", Float(weights.count))

@@ -155,7 +155,7 @@ public struct AveragePooledLocalizerTrainer: Sendable {
         }
         let batches = (images.training.count + regression.batchSize - 1) / regression.batchSize
         let report = LocalizerReport(
-            className: className, loss: AveragePooledLocalizer.lossName, hiddenUnits: 0, seed: seed,
+            className: className, loss: AveragePooledLocalizer.objective.rawValue, hiddenUnits: 0, seed: seed,
             trainingPositives: images.trainPositives.count, trainingNegatives: images.trainNegatives.count,
             heldOutPositives: images.heldPositives.count, heldOutNegatives: images.heldNegatives.count,
             epochs: regression.epochs, fineTuneEpochs: 0, steps: regression.epochs * batches,

@@ -40,7 +40,7 @@ public enum LocalizerDiagnostics {
     ///   - samples: any samples; those not tagged `className` are skipped.
     ///   - score: which score's maximum counts as the localizer's pick.
     ///   - features: the features of an image.
-    public static func pointingAccuracy(of localizer: any ClassLocalizer, className: String, samples: [DatasetSample],
+    public static func pointingAccuracy(of localizer: any Localizer, className: String, samples: [DatasetSample],
                                         score: LocalizerScore = .foreground,
                                         features: (String) throws -> CompactHypercolumns) throws -> PointingAccuracy {
         var result = PointingAccuracy(hits: 0, misses: 0, ignored: 0, withoutGroundTruth: 0, topLocations: [:])

@@ -6,7 +6,7 @@ import Foundation
 ///
 /// ```swift
 /// do {
-///     let giraffe = try Localizer(contentsOf: "classes/giraffe/localizer.h5")
+///     let giraffe = try MaxPooledLocalizer(contentsOf: "classes/giraffe/localizer.h5")
 /// } catch let error as LocalizerError {
 ///     print(error)   // e.g. "... was trained on features 'x' but this build computes ..."
 /// }
@@ -37,7 +37,7 @@ public enum LocalizerError: Error, Equatable, CustomStringConvertible {
         switch self {
         case .invalidParameters(let detail):
             return "Invalid localizer parameters: \(detail). Build the arrays with the shapes "
-                + "documented on Localizer.init (fc1 [hidden, 4224], fc2 [2, hidden])."
+                + "documented on MaxPooledLocalizer.init (fc1 [hidden, 4224], fc2 [2, hidden])."
         case .invalidSetting(let violation):
             return violation.description
         case .noPositives(let className):

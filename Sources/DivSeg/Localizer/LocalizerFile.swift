@@ -7,18 +7,18 @@ import DivSegIO
 /// ```
 public enum LocalizerFile {
     /// The localizer in `path`: an ``AveragePooledLocalizer`` when the file says so, otherwise
-    /// a ``Localizer`` (whose loader reports any other format as not a localizer file).
+    /// a ``MaxPooledLocalizer`` (whose loader reports any other format as not a localizer file).
     ///
     /// - Throws: ``LocalizerError`` or ``HDF5Error`` (no such file, not HDF5, damaged).
     public static func load(contentsOf path: String,
-                            featureRule: String = FeatureGrid.ruleName) throws -> any ClassLocalizer {
+                            featureRule: String = FeatureGrid.ruleName) throws -> any Localizer {
         let file = try HDF5File.open(path)
         let format = file.hasAttribute("format") ? try? file.stringAttribute("format") : nil
         file.close()
         if format == AveragePooledLocalizer.formatName {
             return try AveragePooledLocalizer(contentsOf: path, featureRule: featureRule)
         }
-        return try Localizer(contentsOf: path, featureRule: featureRule)
+        return try MaxPooledLocalizer(contentsOf: path, featureRule: featureRule)
     }
 
     /// A float dataset of a localizer file, which must exist with exactly `shape`.

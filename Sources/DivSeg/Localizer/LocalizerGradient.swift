@@ -1,4 +1,4 @@
-/// The loss of one image and its gradient with respect to a ``Localizer``'s parameters (as
+/// The loss of one image and its gradient with respect to a ``MaxPooledLocalizer``'s parameters (as
 /// stored: the first layer acts on the scaled hypercolumn `inputScale ⊙ x`).
 ///
 /// Max pooling routes the gradient to one or two locations, so the first layer's gradient

@@ -6,7 +6,7 @@
 /// trainer.kind = .cam
 /// ```
 public enum LocalizerKind: String, Sendable, Codable, CaseIterable {
-    /// The paper's localizer (``Localizer``): hypercolumn MLP, max-pooled MIL loss.
+    /// The paper's localizer (``MaxPooledLocalizer``): hypercolumn MLP, max-pooled MIL loss.
     case mlp = "mlp"
     /// CAM-style (``AveragePooledLocalizer``): linear on average-pooled block5_conv3.
     case cam = "cam"

@@ -46,7 +46,7 @@ public struct LocalizerReport: Sendable, Codable, Equatable {
     public var accuracy: Double
     /// Area under the ROC curve of the image probabilities (0.5 = chance).
     public var auc: Double
-    /// s_c and the alternative scores' scales (see ``Localizer``).
+    /// s_c and the alternative scores' scales (see ``MaxPooledLocalizer``).
     public var scoreScale: Float
     public var differenceScale: Float
     public var backgroundScale: Float

@@ -1,4 +1,4 @@
-/// Which per-location score a ``Localizer`` hands to sampling.
+/// Which per-location score a ``MaxPooledLocalizer`` hands to sampling.
 ///
 /// The paper samples by S_c(i) = F(i) / s_c (``foreground``). TheMethod.md, "Localizers" found that a
 /// global-softmax localizer can classify through its background map alone, so that F points

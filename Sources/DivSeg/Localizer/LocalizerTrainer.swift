@@ -8,7 +8,7 @@ import DivSegDatasets
 ///
 /// Before training, each hypercolumn channel's RMS over the training images is measured and
 /// its inverse becomes the localizer's fixed input scale (TheMethod.md, "Localizers": raw VGG channels
-/// differ in scale by orders of magnitude). After training, s_c (``Localizer/scoreScale``)
+/// differ in scale by orders of magnitude). After training, s_c (``MaxPooledLocalizer/scoreScale``)
 /// is the mean of max F over the positive training images, and a ``LocalizerReport`` gives
 /// the image-level accuracy and AUC on held-out images (20 % of positives and of negatives
 /// by default).
@@ -160,7 +160,7 @@ public struct LocalizerTrainer: Sendable {
     /// `extractor` on a miss).
     public func train(className: String, positives: [String], negativeCandidates: [String],
                       cache: FeatureCache, extractor: HypercolumnExtractor,
-                      progress: ((Progress) -> Void)? = nil) throws -> (localizer: Localizer, report: LocalizerReport) {
+                      progress: ((Progress) -> Void)? = nil) throws -> (localizer: MaxPooledLocalizer, report: LocalizerReport) {
         try train(className: className, positives: positives, negativeCandidates: negativeCandidates,
                   features: { path, flipped in try cache.features(for: path, extractor: extractor, flipped: flipped) },
                   progress: progress)
@@ -175,7 +175,7 @@ public struct LocalizerTrainer: Sendable {
     ///                                            features: load)
     /// ```
     public func train(className: String, samples: [DatasetSample], features: FeatureProvider,
-                      progress: ((Progress) -> Void)? = nil) throws -> (localizer: Localizer, report: LocalizerReport) {
+                      progress: ((Progress) -> Void)? = nil) throws -> (localizer: MaxPooledLocalizer, report: LocalizerReport) {
         let tagged = samples.filter { $0.tags.contains(className) }.map(\.imagePath)
         let others = samples.filter { !$0.tags.contains(className) }.map(\.imagePath)
         return try train(className: className, positives: tagged, negativeCandidates: others,
@@ -195,7 +195,7 @@ public struct LocalizerTrainer: Sendable {
     ///   unavailable, divergence).
     public func train(className: String, positives: [String], negativeCandidates: [String],
                       features: FeatureProvider,
-                      progress: ((Progress) -> Void)? = nil) throws -> (localizer: Localizer, report: LocalizerReport) {
+                      progress: ((Progress) -> Void)? = nil) throws -> (localizer: MaxPooledLocalizer, report: LocalizerReport) {
         let started = DispatchTime.now().uptimeNanoseconds
         func seconds(since t: UInt64) -> Double { Double(DispatchTime.now().uptimeNanoseconds - t) / 1e9 }
         try validate()
@@ -229,7 +229,7 @@ public struct LocalizerTrainer: Sendable {
             scale = statistics.inverseRMS()
         }
 
-        let start = Localizer(randomWithHiddenUnits: hiddenUnits, className: className, loss: loss,
+        let start = MaxPooledLocalizer(randomWithHiddenUnits: hiddenUnits, className: className, loss: loss,
                               inputScale: scale, borderMargin: borderMargin, seed: rng.next())
         var session = LocalizerTrainingSession(start: start, beta1: beta1, beta2: beta2, epsilon: epsilon)
 

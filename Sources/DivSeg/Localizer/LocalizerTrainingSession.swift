@@ -1,7 +1,7 @@
 import DivSegCore
 import Foundation
 
-/// Adam training of one ``Localizer``, one image per step — the engine under
+/// Adam training of one ``MaxPooledLocalizer``, one image per step — the engine under
 /// ``LocalizerTrainer``, usable on its own to fine-tune a localizer or to time steps.
 ///
 /// A step is one forward pass by the exact shortcut (~9 GMAC at 1024 hidden units), the
@@ -12,7 +12,7 @@ import Foundation
 ///
 /// ```swift
 /// var session = LocalizerTrainingSession(
-///     start: Localizer(randomWithHiddenUnits: 1024, className: "giraffe", inputScale: scale, seed: 1))
+///     start: MaxPooledLocalizer(randomWithHiddenUnits: 1024, className: "giraffe", inputScale: scale, seed: 1))
 /// for (features, tagged) in images {
 ///     let e = session.step(features, present: tagged, learningRate: 1e-4)
 ///     print(e.loss)
@@ -27,7 +27,7 @@ public struct LocalizerTrainingSession {
     /// Steps taken so far.
     public private(set) var steps = 0
 
-    private var template: Localizer
+    private var template: MaxPooledLocalizer
     private var fc1Kernel: [Float]
     private var fc1Bias: [Float]
     private var fc2Kernel: [Float]
@@ -41,7 +41,7 @@ public struct LocalizerTrainingSession {
 
     /// Starts from `start`'s parameters (a random localizer, or a trained one to fine-tune);
     /// its loss, input scale, border margin and class name are kept.
-    public init(start: Localizer, beta1: Float = 0.9, beta2: Float = 0.999, epsilon: Float = 1e-8) {
+    public init(start: MaxPooledLocalizer, beta1: Float = 0.9, beta2: Float = 0.999, epsilon: Float = 1e-8) {
         self.beta1 = beta1
         self.beta2 = beta2
         self.epsilon = epsilon
@@ -58,9 +58,9 @@ public struct LocalizerTrainingSession {
     }
 
     /// The current parameters as a localizer (with the start's scores scales).
-    public var localizer: Localizer {
+    public var localizer: MaxPooledLocalizer {
         // Same shapes as the start, so valid.
-        try! Localizer(className: template.className, loss: template.loss, fc1Kernel: fc1Kernel,
+        try! MaxPooledLocalizer(className: template.className, loss: template.loss, fc1Kernel: fc1Kernel,
                        fc1Bias: fc1Bias, fc2Kernel: fc2Kernel, fc2Bias: fc2Bias,
                        inputScale: template.inputScale, scoreScale: template.scoreScale,
                        differenceScale: template.differenceScale, backgroundScale: template.backgroundScale,

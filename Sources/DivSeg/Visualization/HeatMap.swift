@@ -5,7 +5,7 @@ import DivSegIO
 /// the image they were computed for.
 ///
 /// ```swift
-/// let scores = giraffe.score(compact)                  // a ClassLocalizer: 64 × 84, row-major
+/// let scores = giraffe.score(compact)                  // a Localizer: 64 × 84, row-major
 /// let picture = HeatMap.render(image: photo, scores: scores,
 ///                              width: FeatureGrid.width, height: FeatureGrid.height)
 /// try PNGEncoder.write(picture, to: "out/000000000025_giraffe.png")

@@ -8,7 +8,7 @@ import DivSeg
 /// know about where the objects are.
 ///
 /// For an image, S_c is the sampling score of **every** class the baseline knows (tags are
-/// unknown at test time), on the 64×84 grid (``Localizer/score(_:kind:)``; scaled so that a
+/// unknown at test time), on the 64×84 grid (``MaxPooledLocalizer/score(_:kind:)``; scaled so that a
 /// typical positive image peaks near 1). The maps are resized bilinearly to the image size
 /// and each pixel gets the label `c + 1` of the class with the highest S_c where that score
 /// is at least ``threshold`` τ, background where every class is below it (the rule of

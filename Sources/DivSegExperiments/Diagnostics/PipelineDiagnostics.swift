@@ -29,7 +29,7 @@ public struct PipelineDiagnostics: Sendable {
     /// Foreground classes; label `i + 1` = `classes[i]`.
     public let classes: [String]
     /// One localizer per class, in class order.
-    public let localizers: [any ClassLocalizer]
+    public let localizers: [any Localizer]
     /// The score whose maximum is the pointing location and that sampling uses (the
     /// registry's segmenter samples by ``LocalizerScore/foreground``).
     public var score: LocalizerScore
@@ -38,7 +38,7 @@ public struct PipelineDiagnostics: Sendable {
 
     /// - Throws: ``DiagnosticsError/invalidClasses(detail:)`` or
     ///   ``DiagnosticsError/localizerCountMismatch(classes:localizers:)``.
-    public init(classes: [String], localizers: [any ClassLocalizer], score: LocalizerScore = .foreground,
+    public init(classes: [String], localizers: [any Localizer], score: LocalizerScore = .foreground,
                 sampler: PointSampler = PointSampler()) throws(DiagnosticsError) {
         try DiagnosticsError.validate(classes: classes)
         guard localizers.count == classes.count else {

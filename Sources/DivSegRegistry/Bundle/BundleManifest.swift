@@ -41,7 +41,7 @@ public struct BundleManifest: Codable, Sendable, Equatable {
         public var sha256: String
         public var inputChannels: Int
         public var hiddenUnits: Int
-        /// The localizer's training objective as written by ``ClassLocalizer/lossName``:
+        /// The localizer's training objective, a ``LocalizerObjective`` raw value:
         /// "global-softmax" or "pixel-softmax" (the paper's MLP, ``LocalizerLoss``), or
         /// "average-pooled" (the CAM-style ``AveragePooledLocalizer``).
         public var loss: String

@@ -75,8 +75,8 @@ public struct ClassBundle: Sendable {
     ///
     /// - Throws: ``BundleError/badLocalizer(bundle:detail:)`` naming the bundle, with the
     ///   loader's reason (the file was hash-checked when the bundle was opened).
-    public func loadLocalizer() throws -> any ClassLocalizer {
-        let localizer: any ClassLocalizer
+    public func loadLocalizer() throws -> any Localizer {
+        let localizer: any Localizer
         do { localizer = try LocalizerFile.load(contentsOf: localizerPath) } catch {
             throw BundleError.badLocalizer(bundle: directory, detail: "\(error)")
         }

@@ -73,7 +73,7 @@ public struct BundleTrainer: Sendable {
             : min(others.count, max(1, Int((Double(positives.count) * wanted).rounded())))
         let negatives = Array(others.prefix(count))
         let ratio = Double(negatives.count) / Double(max(1, positives.count))
-        let localizer: any ClassLocalizer
+        let localizer: any Localizer
         let report: LocalizerReport
         let optimizer: String
         switch kind {
@@ -109,7 +109,7 @@ public struct BundleTrainer: Sendable {
             name: name, displayName: name.prefix(1).uppercased() + name.dropFirst(), aliases: aliases,
             preferredLabel: vocIndex, color: color,
             localizer: .init(file: "localizer.h5", sha256: "", inputChannels: localizer.inputChannels,
-                             hiddenUnits: localizer.hiddenUnits, loss: localizer.lossName,
+                             hiddenUnits: localizer.hiddenUnits, loss: localizer.objective.rawValue,
                              storage: kind == .mlp && storage == .float16 ? "float16" : "float32"),
             backbone: backbone, scoreScale: localizer.scoreScale,
             training: .init(corpus: BundleTrainer.corpusIdentity(of: dataset, spec: spec).description,

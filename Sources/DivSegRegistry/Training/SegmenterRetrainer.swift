@@ -234,7 +234,7 @@ public struct SegmenterRetrainer: Sendable {
     /// background (`name` nil), from the store where it has them; `file` gives the image's
     /// file (located and hash-checked) when some must be computed.
     private func samplePicks(_ image: TrainingImage, file: () throws -> String,
-                             localizers: [String: any ClassLocalizer],
+                             localizers: [String: any Localizer],
                              identities: [String: SampleKey.LocalizerIdentity], context: SampleKey.Context,
                              store: SampleStore?, usage: inout SampleUsage) throws -> [(name: String?, picks: SamplePicks)] {
         let (names, keys) = sampleKeys(image, identities: identities, context: context)

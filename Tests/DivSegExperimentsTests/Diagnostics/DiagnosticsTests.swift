@@ -176,7 +176,7 @@ struct DiagnosticsRealTests {
         let (fixture, samples) = try Self.fixtureSamples()
         let giraffes = samples.filter { $0.tags.contains("giraffe") }.prefix(3)
         let other = samples.first { !$0.tags.contains("giraffe") && !$0.tags.contains("person") && !$0.tags.contains("diningtable") }!
-        let localizer = Localizer(randomWithHiddenUnits: 4, className: "giraffe", seed: 2)
+        let localizer = MaxPooledLocalizer(randomWithHiddenUnits: 4, className: "giraffe", seed: 2)
         #expect(throws: DiagnosticsError.localizerCountMismatch(classes: 2, localizers: 1)) {
             _ = try PipelineDiagnostics(classes: ["giraffe", "person"], localizers: [localizer])
         }

@@ -134,7 +134,7 @@ struct BundleTargetTests {
     private func write(_ target: String, seed: UInt64 = 1, replace: Bool = false) throws -> ClassBundle {
         let (manifest, corpus) = try manifest(seed: seed)
         return try ClassBundle.write(to: target, manifest: manifest, corpus: corpus, replace: replace) { path in
-            try Localizer(randomWithHiddenUnits: 4, className: "giraffe", seed: seed).save(to: path, storage: .float16)
+            try MaxPooledLocalizer(randomWithHiddenUnits: 4, className: "giraffe", seed: seed).save(to: path, storage: .float16)
         }
     }
 

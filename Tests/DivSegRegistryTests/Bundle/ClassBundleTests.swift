@@ -23,7 +23,7 @@ func makeBundle(in registry: URL, name: String, preferredLabel: Int? = nil,
     let scratch = registry.deletingLastPathComponent().appendingPathComponent("divseg-bundle-\(UUID())")
     defer { try? FileManager.default.removeItem(at: scratch) }
     _ = try ClassBundle.write(to: scratch.appendingPathComponent(name).path, manifest: manifest, corpus: corpus) { path in
-        try Localizer(randomWithHiddenUnits: 4, className: name, seed: 3).save(to: path, storage: .float16)
+        try MaxPooledLocalizer(randomWithHiddenUnits: 4, className: name, seed: 3).save(to: path, storage: .float16)
     }
     let destination = registry.appendingPathComponent(name).path
     try FileManager.default.moveItem(atPath: scratch.appendingPathComponent(name).path, toPath: destination)
@@ -51,7 +51,7 @@ struct ClassBundleTests {
         let corpus = try reopened.corpus()
         #expect(corpus.entries.map(\.path) == ["a.jpg", "b, with comma.jpg"])
         #expect(corpus.entries[1].tags == ["cat", "dog"])
-        #expect(try Localizer(contentsOf: reopened.localizerPath).hiddenUnits == 4)
+        #expect(try MaxPooledLocalizer(contentsOf: reopened.localizerPath).hiddenUnits == 4)
         // No staging directories are left behind.
         #expect(try FileManager.default.contentsOfDirectory(atPath: dir.path) == ["giraffe"])
     }

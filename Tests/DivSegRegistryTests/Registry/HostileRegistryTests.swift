@@ -267,8 +267,8 @@ struct HostileRegistryTests {
         let bundle = try F.copyOfBundle("giraffe", from: bundles, into: root)
         let path = bundle + "/localizer.h5"
         // The same localizer with one NaN bias, saved as a real localizer file.
-        let l = try Localizer(contentsOf: path)
-        let poisoned = try Localizer(className: l.className, loss: l.loss, fc1Kernel: l.fc1Kernel,
+        let l = try MaxPooledLocalizer(contentsOf: path)
+        let poisoned = try MaxPooledLocalizer(className: l.className, loss: l.loss, fc1Kernel: l.fc1Kernel,
                                      fc1Bias: [.nan] + l.fc1Bias.dropFirst(), fc2Kernel: l.fc2Kernel, fc2Bias: l.fc2Bias,
                                      inputScale: l.inputScale, scoreScale: l.scoreScale, differenceScale: l.differenceScale,
                                      backgroundScale: l.backgroundScale, borderMargin: l.borderMargin, featureRule: l.featureRule)

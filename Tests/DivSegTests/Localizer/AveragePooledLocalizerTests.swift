@@ -102,8 +102,8 @@ struct AveragePooledLocalizerTests {
         #expect(loaded.score(compact) == localizer.score(compact))
 
         let mlpPath = dir + "/mlp.h5"
-        try Localizer(randomWithHiddenUnits: 4, className: "giraffe", seed: 1).save(to: mlpPath)
-        #expect(try LocalizerFile.load(contentsOf: mlpPath) is Localizer)
+        try MaxPooledLocalizer(randomWithHiddenUnits: 4, className: "giraffe", seed: 1).save(to: mlpPath)
+        #expect(try LocalizerFile.load(contentsOf: mlpPath) is MaxPooledLocalizer)
 
         // A file of another rule is refused by name.
         #expect(throws: LocalizerError.self) {

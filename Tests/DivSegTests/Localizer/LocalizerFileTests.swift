@@ -7,11 +7,11 @@ import DivSegMethodTestSupport
 
 @Suite("Localizer: HDF5 files")
 struct LocalizerFileTests {
-    static func sample() throws -> Localizer {
+    static func sample() throws -> MaxPooledLocalizer {
         var rng = SplitMix64(seed: 77)
-        let base = Localizer(randomWithHiddenUnits: 32, className: "giraffe", loss: .pixelSoftmax,
+        let base = MaxPooledLocalizer(randomWithHiddenUnits: 32, className: "giraffe", loss: .pixelSoftmax,
                              inputScale: rng.floats(4224, in: 0.001...0.1), borderMargin: 1, seed: 8)
-        return try Localizer(className: "giraffe", loss: .pixelSoftmax, fc1Kernel: base.fc1Kernel,
+        return try MaxPooledLocalizer(className: "giraffe", loss: .pixelSoftmax, fc1Kernel: base.fc1Kernel,
                              fc1Bias: rng.floats(32, in: -1...1), fc2Kernel: base.fc2Kernel, fc2Bias: [0.25, -0.5],
                              inputScale: base.inputScale, scoreScale: 3.5, differenceScale: 2.25,
                              backgroundScale: 1.75, borderMargin: 1)
@@ -23,7 +23,7 @@ struct LocalizerFileTests {
         defer { try? FileManager.default.removeItem(atPath: dir) }
         let original = try Self.sample()
         try original.save(to: dir + "/localizer.h5")
-        let loaded = try Localizer(contentsOf: dir + "/localizer.h5")
+        let loaded = try MaxPooledLocalizer(contentsOf: dir + "/localizer.h5")
         #expect(loaded.fc1Kernel == original.fc1Kernel && loaded.fc1Bias == original.fc1Bias)
         #expect(loaded.fc2Kernel == original.fc2Kernel && loaded.fc2Bias == original.fc2Bias)
         #expect(loaded.inputScale == original.inputScale)
@@ -44,7 +44,7 @@ struct LocalizerFileTests {
         let original = try Self.sample()
         try original.save(to: dir + "/full.h5")
         try original.save(to: dir + "/half.h5", storage: .float16)
-        let loaded = try Localizer(contentsOf: dir + "/half.h5")
+        let loaded = try MaxPooledLocalizer(contentsOf: dir + "/half.h5")
         #expect(zip(loaded.fc1Kernel, original.fc1Kernel).allSatisfy { abs($0 - $1) <= abs($1) * 0x1p-11 + 0x1p-24 })
         #expect(loaded.fc1Kernel != original.fc1Kernel)
         #expect(loaded.inputScale == original.inputScale && loaded.fc2Kernel == original.fc2Kernel)
@@ -60,7 +60,7 @@ struct LocalizerFileTests {
         let path = dir + "/localizer.h5"
         try original.save(to: path)
         #expect(throws: LocalizerError.incompatibleFeatureRule(path: path, found: FeatureGrid.ruleName, expected: "other-rule")) {
-            _ = try Localizer(contentsOf: path, featureRule: "other-rule")
+            _ = try MaxPooledLocalizer(contentsOf: path, featureRule: "other-rule")
         }
 
         // fc2/kernel with the wrong shape.
@@ -70,14 +70,14 @@ struct LocalizerFileTests {
             try file.writeFloats("fc2/kernel", original.fc2Kernel + [0, 0], shape: [2, 33])
             try file.writeFloats("fc2/bias", original.fc2Bias, shape: [2])
             try file.writeFloats("input_scale", original.inputScale, shape: [4224])
-            try file.setStringAttribute("format", Localizer.formatName)
+            try file.setStringAttribute("format", MaxPooledLocalizer.formatName)
             try file.setStringAttribute("loss", "global-softmax")
             try file.setStringAttribute("feature_rule", FeatureGrid.ruleName)
             try file.setFloatAttribute("hidden_units", 32)
             try file.setFloatAttribute("score_scale", 1)
         }
         #expect(throws: LocalizerError.wrongShape(path: path, dataset: "fc2/kernel", found: [2, 33], expected: [2, 32])) {
-            _ = try Localizer(contentsOf: path)
+            _ = try MaxPooledLocalizer(contentsOf: path)
         }
 
         let segmenterLike = dir + "/other.h5"
@@ -85,13 +85,13 @@ struct LocalizerFileTests {
             try file.writeFloats("hidden/kernel", [1], shape: [1])
         }
         do {
-            _ = try Localizer(contentsOf: segmenterLike)
+            _ = try MaxPooledLocalizer(contentsOf: segmenterLike)
             Issue.record("a file without localizer attributes was loaded")
         } catch let error as LocalizerError {
             #expect(error.description.contains(segmenterLike) && error.description.contains("format"))
         }
         #expect(throws: HDF5Error.fileNotFound(path: dir + "/missing.h5")) {
-            _ = try Localizer(contentsOf: dir + "/missing.h5")
+            _ = try MaxPooledLocalizer(contentsOf: dir + "/missing.h5")
         }
     }
 }

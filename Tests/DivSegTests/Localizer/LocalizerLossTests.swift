@@ -89,8 +89,8 @@ struct LocalizerLossTests {
         var rng = SplitMix64(seed: 5)
         let hidden = 6
         let scale = rng.floats(4224, in: 0.5...1.5)
-        let start = Localizer(randomWithHiddenUnits: hidden, className: "tiny", loss: loss, inputScale: scale, seed: 9)
-        let model = try Localizer(className: "tiny", loss: loss, fc1Kernel: start.fc1Kernel,
+        let start = MaxPooledLocalizer(randomWithHiddenUnits: hidden, className: "tiny", loss: loss, inputScale: scale, seed: 9)
+        let model = try MaxPooledLocalizer(className: "tiny", loss: loss, fc1Kernel: start.fc1Kernel,
                                   fc1Bias: rng.floats(hidden, in: 0...0.5), fc2Kernel: start.fc2Kernel,
                                   fc2Bias: [0.1, -0.1], inputScale: scale)
         for present in [true, false] {
@@ -103,7 +103,7 @@ struct LocalizerLossTests {
             func lossWith(_ which: Int, _ index: Int, _ delta: Float) throws -> (loss: Double, locations: [Int]) {
                 var arrays = [model.fc1Kernel, model.fc1Bias, model.fc2Kernel, model.fc2Bias]
                 arrays[which][index] += delta
-                let m = try Localizer(className: "tiny", loss: loss, fc1Kernel: arrays[0], fc1Bias: arrays[1],
+                let m = try MaxPooledLocalizer(className: "tiny", loss: loss, fc1Kernel: arrays[0], fc1Bias: arrays[1],
                                       fc2Kernel: arrays[2], fc2Bias: arrays[3], inputScale: scale)
                 let e = m.evaluate(features, present: present)
                 return (Double(e.loss), e.terms.map(\.location))

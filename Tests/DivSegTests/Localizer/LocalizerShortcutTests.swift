@@ -8,7 +8,7 @@ import DivSegMethodTestSupport
 struct LocalizerShortcutTests {
     /// F and B computed the long way: the first layer applied to every column of the full
     /// [4224, 64, 84] hypercolumn.
-    static func naiveMaps(_ localizer: Localizer, _ features: CompactHypercolumns) -> (foreground: [Float], background: [Float]) {
+    static func naiveMaps(_ localizer: MaxPooledLocalizer, _ features: CompactHypercolumns) -> (foreground: [Float], background: [Float]) {
         let full = features.expanded().reshaped([FeatureGrid.channels, FeatureGrid.locations])
         let w1 = Tensor(shape: [localizer.hiddenUnits, FeatureGrid.channels], scalars: localizer.inferenceKernel)
         var hidden = BLAS.matmul(w1, full)
@@ -22,12 +22,12 @@ struct LocalizerShortcutTests {
         return (out.scalars[0..<n].map { $0 + localizer.fc2Bias[0] }, out.scalars[n...].map { $0 + localizer.fc2Bias[1] })
     }
 
-    static func scaledRandomLocalizer(hidden: Int, seed: UInt64) -> Localizer {
+    static func scaledRandomLocalizer(hidden: Int, seed: UInt64) -> MaxPooledLocalizer {
         var rng = SplitMix64(seed: seed)
         let scale = (0..<FeatureGrid.channels).map { _ in rng.nextFloat(in: 0.001...0.01) }
-        var localizer = Localizer(randomWithHiddenUnits: hidden, className: "giraffe", inputScale: scale, seed: seed)
+        var localizer = MaxPooledLocalizer(randomWithHiddenUnits: hidden, className: "giraffe", inputScale: scale, seed: seed)
         // Non-zero biases, so that they are tested too.
-        localizer = try! Localizer(className: "giraffe", fc1Kernel: localizer.fc1Kernel,
+        localizer = try! MaxPooledLocalizer(className: "giraffe", fc1Kernel: localizer.fc1Kernel,
                                    fc1Bias: rng.floats(hidden, in: -0.5...0.5), fc2Kernel: localizer.fc2Kernel,
                                    fc2Bias: [0.3, -0.2], inputScale: scale)
         return localizer
@@ -64,8 +64,8 @@ struct LocalizerShortcutTests {
     @Test("score divides F by scoreScale; alternatives use their own scales; the border margin is flattened")
     func scores() throws {
         let features = LocalizerFixture.randomFeatures(seed: 3)
-        let base = Localizer(randomWithHiddenUnits: 8, className: "x", seed: 4)
-        let localizer = try Localizer(className: "x", fc1Kernel: base.fc1Kernel, fc1Bias: base.fc1Bias,
+        let base = MaxPooledLocalizer(randomWithHiddenUnits: 8, className: "x", seed: 4)
+        let localizer = try MaxPooledLocalizer(className: "x", fc1Kernel: base.fc1Kernel, fc1Bias: base.fc1Bias,
                                       fc2Kernel: base.fc2Kernel, fc2Bias: base.fc2Bias, inputScale: base.inputScale,
                                       scoreScale: 2, differenceScale: 4, backgroundScale: 8)
         let (f, b) = localizer.maps(features)
@@ -75,7 +75,7 @@ struct LocalizerShortcutTests {
         let p = localizer.score(foreground: f, background: b, kind: .probability)
         #expect(p.allSatisfy { $0 > 0 && $0 < 1 })
 
-        let margined = try Localizer(className: "x", fc1Kernel: base.fc1Kernel, fc1Bias: base.fc1Bias,
+        let margined = try MaxPooledLocalizer(className: "x", fc1Kernel: base.fc1Kernel, fc1Bias: base.fc1Bias,
                                      fc2Kernel: base.fc2Kernel, fc2Bias: base.fc2Bias, inputScale: base.inputScale,
                                      borderMargin: 2)
         let s = margined.score(foreground: f, background: b)
@@ -88,11 +88,11 @@ struct LocalizerShortcutTests {
     @Test("parameters of the wrong size are refused with a message")
     func invalidParameters() {
         #expect(throws: LocalizerError.self) {
-            _ = try Localizer(className: "x", fc1Kernel: [1, 2], fc1Bias: [0], fc2Kernel: [1, 1], fc2Bias: [0, 0],
+            _ = try MaxPooledLocalizer(className: "x", fc1Kernel: [1, 2], fc1Bias: [0], fc2Kernel: [1, 1], fc2Bias: [0, 0],
                               inputScale: [Float](repeating: 1, count: 4224))
         }
         do {
-            _ = try Localizer(className: "x", fc1Kernel: [Float](repeating: 0, count: 4224), fc1Bias: [0],
+            _ = try MaxPooledLocalizer(className: "x", fc1Kernel: [Float](repeating: 0, count: 4224), fc1Bias: [0],
                               fc2Kernel: [1, 1], fc2Bias: [0, 0], inputScale: [Float](repeating: 0, count: 4224))
             Issue.record("a zero input scale was accepted")
         } catch {

@@ -20,7 +20,7 @@ struct LocalizerTrainerTests {
         return trainer
     }
 
-    static let trained: Result<(localizer: Localizer, report: LocalizerReport, steps: [LocalizerTrainer.Progress]), any Error> = Result {
+    static let trained: Result<(localizer: MaxPooledLocalizer, report: LocalizerReport, steps: [LocalizerTrainer.Progress]), any Error> = Result {
         let fixture = try LocalizerFixture.giraffe.get()
         var steps: [LocalizerTrainer.Progress] = []
         let (localizer, report) = try smallTrainer().train(
@@ -81,7 +81,7 @@ struct LocalizerTrainerTests {
         trainer.epochs = 1
         trainer.fineTuneEpochs = 1
         trainer.keepFeaturesInMemory = true
-        func run(_ t: LocalizerTrainer) throws -> Localizer {
+        func run(_ t: LocalizerTrainer) throws -> MaxPooledLocalizer {
             try t.train(className: "giraffe", positives: fixture.positives,
                         negativeCandidates: fixture.negatives + [fixture.samples[1].imagePath, fixture.samples[2].imagePath],
                         features: { path, _ in try fixture.features(path) }).localizer

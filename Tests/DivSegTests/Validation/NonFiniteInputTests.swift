@@ -101,13 +101,13 @@ struct NonFiniteInputTests {
         let k = FeatureGrid.channels, hidden = 4
         var fc1 = [Float](repeating: 0.01, count: hidden * k)
         fc1[123] = .nan
-        let localizer = try Localizer(className: "giraffe", fc1Kernel: fc1, fc1Bias: [Float](repeating: 0, count: hidden),
+        let localizer = try MaxPooledLocalizer(className: "giraffe", fc1Kernel: fc1, fc1Bias: [Float](repeating: 0, count: hidden),
                                       fc2Kernel: [Float](repeating: 0.1, count: 2 * hidden), fc2Bias: [0, 0],
                                       inputScale: [Float](repeating: 1, count: k))
         #expect(localizer.firstNonFiniteArray == "fc1/kernel")
         let path = dir + "/localizer.h5"
         try localizer.save(to: path, storage: .float32)
-        for load in [{ _ = try Localizer(contentsOf: path) }, { _ = try LocalizerFile.load(contentsOf: path) }] {
+        for load in [{ _ = try MaxPooledLocalizer(contentsOf: path) }, { _ = try LocalizerFile.load(contentsOf: path) }] {
             do {
                 try load()
                 Issue.record("a localizer with a NaN weight was loaded")
