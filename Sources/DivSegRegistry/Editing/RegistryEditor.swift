@@ -36,9 +36,10 @@ public struct RegistryEditor: Sendable {
     public var retrainer: SegmenterRetrainer?
     /// Seconds to wait for another command's lock before giving up; within ``lockTimeoutRange``.
     public var lockTimeout: Double = 60
-    /// The ``lockTimeout``s accepted: a NaN, infinite or negative wait would never end (or
-    /// never start); a day is longer than any change of a registry takes.
-    public static let lockTimeoutRange: ClosedRange<Double> = 0...86_400
+    /// The ``lockTimeout``s accepted (``RegistryLock/timeoutRange``): a NaN, infinite or
+    /// negative wait would never end (or never start); a day is longer than any change of a
+    /// registry takes. Others make every change throw ``RegistryError/invalidLockTimeout(_:)``.
+    public static let lockTimeoutRange: ClosedRange<Double> = RegistryLock.timeoutRange
     /// Reuse and fill the registry's sample store when retraining (default true).
     public var useSampleStore = true
     /// Receives notes (e.g. damaged sample-store entries).
