@@ -49,6 +49,10 @@ public struct RegistryEditor: Sendable {
     /// Makes this operation of the commit fail, as a refused rename would (tests only; only
     /// ``CrashPoint/operation(_:)`` is used).
     public var simulatedFailure: CrashPoint?
+    /// Called at every commit step (``CrashPoint``) of a change, on the committing thread
+    /// while it holds the exclusive commit lock, so that a test can run readers exactly
+    /// between two steps (tests only).
+    @_spi(Testing) public var commitObserver: (@Sendable (CrashPoint) -> Void)?
 
     public init(directory: String, backbone: BundleManifest.BackboneInfo, retrainer: SegmenterRetrainer? = nil) {
         self.directory = directory
@@ -120,7 +124,8 @@ public struct RegistryEditor: Sendable {
             operations += try stageLedger(next, segmenterSHA256: segmenterSHA, in: transaction)
             operations += segmenterOperations
             operations.append(.remove(path: transaction.stagingName))
-            try transaction.commit(operations, lockTimeout: lockTimeout, crash: simulatedCrash, failure: simulatedFailure)
+            try transaction.commit(operations, lockTimeout: lockTimeout, crash: simulatedCrash, failure: simulatedFailure,
+                                   observer: commitObserver)
             let after = try currentRegistry()
             return ChangeReport(change: .added(candidate.name), label: after.labels[candidate.name], registry: after,
                                 retraining: result, removedSegmenter: false, seconds: Date().timeIntervalSince(start))
@@ -188,7 +193,8 @@ public struct RegistryEditor: Sendable {
             operations += try stageLedger(next, segmenterSHA256: segmenterSHA, in: transaction)
             operations += segmenterOperations
             operations.append(.remove(path: transaction.stagingName))
-            try transaction.commit(operations, lockTimeout: lockTimeout, crash: simulatedCrash, failure: simulatedFailure)
+            try transaction.commit(operations, lockTimeout: lockTimeout, crash: simulatedCrash, failure: simulatedFailure,
+                                   observer: commitObserver)
             let after = try currentRegistry()
             return ChangeReport(change: .removed(name), label: label, registry: after, retraining: result,
                                 removedSegmenter: removedSegmenter, seconds: Date().timeIntervalSince(start))
@@ -222,7 +228,8 @@ public struct RegistryEditor: Sendable {
             var operations = try stageLedger(current, segmenterSHA256: sha, in: transaction)
             operations += ops
             operations.append(.remove(path: transaction.stagingName))
-            try transaction.commit(operations, lockTimeout: lockTimeout, crash: simulatedCrash, failure: simulatedFailure)
+            try transaction.commit(operations, lockTimeout: lockTimeout, crash: simulatedCrash, failure: simulatedFailure,
+                                   observer: commitObserver)
             let after = try currentRegistry()
             return ChangeReport(change: .retrained, label: nil, registry: after, retraining: trained,
                                 removedSegmenter: false, seconds: Date().timeIntervalSince(start))

@@ -100,17 +100,26 @@ public struct RegistryTransaction: Sendable {
     /// the journal left for the next command (``RegistryError/unfinishedTransaction(directory:reason:)``).
     public func commit(_ operations: [Operation], lockTimeout: Double = 60, crash: CrashPoint? = nil,
                        failure: CrashPoint? = nil) throws {
+        try commit(operations, lockTimeout: lockTimeout, crash: crash, failure: failure, observer: nil)
+    }
+
+    /// ``commit(_:lockTimeout:crash:failure:)`` that also calls `observer` at every commit
+    /// step (the points of ``CrashPoint``), on the committing thread while it holds the
+    /// exclusive commit lock: tests run readers exactly between two steps.
+    @_spi(Testing)
+    public func commit(_ operations: [Operation], lockTimeout: Double = 60, crash: CrashPoint? = nil,
+                       failure: CrashPoint? = nil, observer: (@Sendable (CrashPoint) -> Void)?) throws {
         for operation in operations { try Self.validate(operation, id: id, in: directory) }
         let lock = try RegistryLock.commitLock(registry: directory, exclusive: true, timeout: lockTimeout, create: true)
         defer { lock?.release() }
         try keepPrevious(of: operations)
         Self.syncTree(stagingDirectory)
         DurableFile.syncDirectory(directory)
-        Self.crashIfRequested(crash, at: .staged)
+        Self.reached(.staged, crash: crash, observer: observer)
         let journal = Journal(version: 1, id: id, operations: operations)
         try Self.writeJournal(journal, in: directory)
-        Self.crashIfRequested(crash, at: .journal)
-        try Self.execute(journal, in: directory, crash: crash, failure: failure)
+        Self.reached(.journal, crash: crash, observer: observer)
+        try Self.execute(journal, in: directory, crash: crash, failure: failure, observer: observer)
     }
 
     /// Hard links (or copies) of the regular files the commit replaces or deletes, as
@@ -196,7 +205,8 @@ public struct RegistryTransaction: Sendable {
     /// Carries out a journal: every operation in order, then removes the journal. When an
     /// operation fails, the ones before it are undone under a rollback journal (a rollback
     /// itself is not undone); a failing removal of the staging folder is only a leftover.
-    static func execute(_ journal: Journal, in directory: String, crash: CrashPoint?, failure: CrashPoint?) throws {
+    static func execute(_ journal: Journal, in directory: String, crash: CrashPoint?, failure: CrashPoint?,
+                        observer: (@Sendable (CrashPoint) -> Void)? = nil) throws {
         let staging = stagingPrefix + journal.id
         for (index, operation) in journal.operations.enumerated() {
             do {
@@ -221,10 +231,10 @@ public struct RegistryTransaction: Sendable {
                 }
                 throw error
             }
-            crashIfRequested(crash, at: .operation(index + 1))
+            reached(.operation(index + 1), crash: crash, observer: observer)
         }
         DurableFile.syncDirectory(directory)
-        crashIfRequested(crash, at: .applied)
+        reached(.applied, crash: crash, observer: observer)
         try removeJournal(in: directory)
     }
 
@@ -400,6 +410,12 @@ public struct RegistryTransaction: Sendable {
             }
         }
         for directory in directories { DurableFile.syncDirectory(directory) }
+    }
+
+    /// A commit step is done: tell the test observer, then crash there if asked to.
+    static func reached(_ point: CrashPoint, crash: CrashPoint?, observer: (@Sendable (CrashPoint) -> Void)?) {
+        observer?(point)
+        crashIfRequested(crash, at: point)
     }
 
     static func crashIfRequested(_ requested: CrashPoint?, at point: CrashPoint) {
