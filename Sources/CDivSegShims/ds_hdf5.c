@@ -461,13 +461,43 @@ static int global_heaps_damaged(const char *path, char *msg, size_t cap) {
 
 static size_t pad8(size_t n) { return (n + 7) & ~(size_t)7; }
 
+// The number of elements of the dataspace message at `at` (`bytes` long; lengths of 8
+// bytes): version 1 (rank, flags, 5 reserved bytes, dimensions) or 2 (rank, flags, type,
+// dimensions; type 0 scalar, 2 null). Returns 0 when it is not one.
+static int dataspace_points(const heap_scan *scan, size_t at, size_t bytes, uint64_t *points) {
+    const unsigned char *f = scan->file;
+    if (bytes < 4 || at > scan->size || scan->size - at < bytes) return 0;
+    unsigned version = f[at], rank = f[at + 1];
+    size_t dims;
+    if (version == 1) {
+        dims = at + 8;
+    } else if (version == 2) {
+        if (f[at + 3] == 0 || f[at + 3] == 2) {
+            *points = f[at + 3] == 0 ? 1 : 0;
+            return 1;
+        }
+        dims = at + 4;
+    } else {
+        return 0;
+    }
+    if (rank > 32 || dims + (size_t)rank * 8 > at + bytes) return 0;
+    uint64_t n = 1;
+    for (unsigned i = 0; i < rank; i++) {
+        uint64_t d = le_u64(f + dims + 8 * (size_t)i);
+        if (d != 0 && n > UINT64_MAX / d) return 0;
+        n *= d;
+    }
+    *points = n;
+    return 1;
+}
+
 // Before libhdf5 reads `count` variable-length values of attribute `name` (of any object) or
 // of a contiguous dataset at file offset `offset` (HADDR_UNDEF for an attribute), their heap
 // ids are checked in the file's bytes (heap_id_problem). An attribute's values are the last
 // part of its attribute message (version 1: name, datatype and dataspace each padded to 8
 // bytes; versions 2 and 3: unpadded), found by the attribute's name and message header; an
-// occurrence that is not a variable-length attribute message is skipped, the first that is
-// one is checked. Returns 1 with a
+// occurrence that is not a variable-length attribute message of `count` elements is skipped,
+// the first that is one is checked. Returns 1 with a
 // message for a damaged heap id, 0 otherwise (also when nothing could be checked: a file
 // not mapped, attributes in dense storage).
 static int vl_data_damaged(hid_t obj, const char *name, haddr_t offset, uint64_t count, char *msg, size_t cap) {
@@ -513,9 +543,13 @@ static int vl_data_damaged(hid_t obj, const char *name, haddr_t offset, uint64_t
                 space = type + (v == 1 ? pad8(tsize) : tsize);
                 data = space + (v == 1 ? pad8(ssize) : ssize);
             }
-            // Class 9 (variable-length) in the low bits of the datatype's first byte.
+            // Class 9 (variable-length) in the low bits of the datatype's first byte, and as
+            // many elements as libhdf5 reports: the same name may be an attribute of other
+            // objects too (or appear elsewhere).
             if (data == 0 || type >= scan.size || (scan.file[type] & 0x0f) != 9) continue;
             if (data > scan.size || scan.size - data < count * 16) continue;
+            uint64_t points = 0;
+            if (!dataspace_points(&scan, space, data - space, &points) || points != count) continue;
             for (uint64_t i = 0; i < count && !damaged; i++)
                 damaged = heap_id_problem(&scan, data + (size_t)i * 16, msg, cap);
             // The first message that fits is taken for the attribute's: object headers come
