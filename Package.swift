@@ -1,14 +1,21 @@
 // swift-tools-version:6.0
 import PackageDescription
 
-// Layering (DESIGN.md §3): C shims → DivSegCore (numerics) → DivSegIO → DivSeg (method)
-// → divseg-registry (CLI). Lower layers never import higher ones.
+// Layering (the README's layering table): C shims → DivSegCore (numerics) → DivSegIO →
+// DivSegDatasets → DivSeg (the method) → DivSegRegistry → DivSegExperiments → divseg-registry
+// (CLI); DivSegKit re-exports the library layers. Lower layers never import higher ones.
 let package = Package(
     name: "divseg",
-    platforms: [.macOS(.v13)],
+    // Linux only: the C shims and file handling use Glibc (O_NOFOLLOW, flock, dlopen), the
+    // native libraries come from Debian packages.
     products: [
+        // The one import applications need: the façade (`Backbone`, `ClassRegistry`) and the
+        // layers below it.
+        .library(name: "DivSegKit", targets: ["DivSegKit"]),
+        .library(name: "DivSegExperiments", targets: ["DivSegExperiments"]),
         .library(name: "DivSegRegistry", targets: ["DivSegRegistry"]),
         .library(name: "DivSeg", targets: ["DivSeg"]),
+        .library(name: "DivSegDatasets", targets: ["DivSegDatasets"]),
         .library(name: "DivSegIO", targets: ["DivSegIO"]),
         .library(name: "DivSegCore", targets: ["DivSegCore"]),
         .executable(name: "divseg-registry", targets: ["divseg-registry"]),
@@ -17,6 +24,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
         .package(url: "https://github.com/google/swift-benchmark", from: "0.1.2"),
         .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
+        // `swift package generate-documentation --target DivSegKit` (the DocC catalogue).
+        .package(url: "https://github.com/swiftlang/swift-docc-plugin", from: "1.5.0"),
     ],
     targets: [
         // System libraries (Debian: libhdf5-dev, libpng-dev, libjpeg62-turbo-dev).
@@ -48,43 +57,55 @@ let package = Package(
             "DivSegCore", "CDivSegShims", "CHDF5",
             .product(name: "Crypto", package: "swift-crypto"),
         ]),
-        .target(name: "DivSeg", dependencies: ["DivSegCore", "DivSegIO"]),
-        .target(name: "DivSegRegistry", dependencies: ["DivSeg", "DivSegIO", "DivSegCore"]),
+        // Datasets (COCO, VOC, tags CSV) and their ground truth: what the method trains and is
+        // scored on, not the method itself.
+        .target(name: "DivSegDatasets", dependencies: ["DivSegCore", "DivSegIO"]),
+        .target(name: "DivSeg", dependencies: ["DivSegDatasets", "DivSegCore", "DivSegIO"]),
+        .target(name: "DivSegRegistry", dependencies: ["DivSeg", "DivSegDatasets", "DivSegIO", "DivSegCore"]),
+        // The paper's tables, the CAM peer and the diagnostics: measurements around the method.
+        .target(name: "DivSegExperiments", dependencies: ["DivSegRegistry", "DivSeg", "DivSegDatasets", "DivSegIO", "DivSegCore"]),
+        // Umbrella module (as swift-numerics' `Numerics`): re-exports the library layers.
+        .target(name: "DivSegKit", dependencies: ["DivSegRegistry", "DivSeg", "DivSegDatasets", "DivSegIO", "DivSegCore"]),
         .executableTarget(name: "divseg-registry", dependencies: [
-            "DivSegRegistry", "DivSeg", "DivSegIO", "DivSegCore",
+            "DivSegExperiments", "DivSegRegistry", "DivSeg", "DivSegDatasets", "DivSegIO", "DivSegCore",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 
         .executableTarget(name: "BackboneBenchmark", dependencies: [
-            "DivSeg", "DivSegIO", "DivSegCore",
+            "DivSeg", "DivSegDatasets", "DivSegIO", "DivSegCore",
             .product(name: "Benchmark", package: "swift-benchmark"),
         ], path: "Benchmarks/BackboneBenchmark"),
         .executableTarget(name: "LocalizerBenchmark", dependencies: [
-            "DivSeg", "DivSegIO", "DivSegCore",
+            "DivSeg", "DivSegDatasets", "DivSegIO", "DivSegCore",
             .product(name: "Benchmark", package: "swift-benchmark"),
         ], path: "Benchmarks/LocalizerBenchmark"),
         .executableTarget(name: "SegmenterBenchmark", dependencies: [
-            "DivSeg", "DivSegIO", "DivSegCore",
+            "DivSeg", "DivSegDatasets", "DivSegIO", "DivSegCore",
             .product(name: "Benchmark", package: "swift-benchmark"),
         ], path: "Benchmarks/SegmenterBenchmark"),
         .executableTarget(name: "CRFBenchmark", dependencies: [
-            "DivSeg", "DivSegIO", "DivSegCore",
+            "DivSeg", "DivSegDatasets", "DivSegIO", "DivSegCore",
             .product(name: "Benchmark", package: "swift-benchmark"),
         ], path: "Benchmarks/CRFBenchmark"),
         .executableTarget(name: "ExtractFeatures", dependencies: ["DivSeg", "DivSegIO"],
                           path: "Examples/ExtractFeatures"),
-        .executableTarget(name: "SegmentImage", dependencies: ["DivSegRegistry", "DivSeg", "DivSegIO"],
-                          path: "Examples/SegmentImage"),
-        .executableTarget(name: "AddClass", dependencies: ["DivSegRegistry", "DivSeg", "DivSegIO"],
-                          path: "Examples/AddClass"),
+        .executableTarget(name: "SegmentImage", dependencies: ["DivSegKit"], path: "Examples/SegmentImage"),
+        .executableTarget(name: "AddClass", dependencies: ["DivSegKit"], path: "Examples/AddClass"),
 
         // Test-only helpers every test target shares: where the shared data is, running child processes.
         .target(name: "DivSegTestSupport", path: "Tests/DivSegTestSupport"),
+        // …and the real-image fixtures of the method's tests (localizers, baselines, diagnostics).
+        .target(name: "DivSegMethodTestSupport", dependencies: ["DivSeg", "DivSegDatasets", "DivSegIO", "DivSegCore", "DivSegTestSupport"],
+                path: "Tests/DivSegMethodTestSupport"),
         .testTarget(name: "DivSegCoreTests", dependencies: ["DivSegCore"]),
         .testTarget(name: "DivSegIOTests", dependencies: ["DivSegIO", "DivSegCore", "DivSegTestSupport"]),
-        .testTarget(name: "DivSegTests", dependencies: ["DivSeg", "DivSegIO", "DivSegCore", "DivSegTestSupport"],
+        .testTarget(name: "DivSegDatasetsTests", dependencies: ["DivSegDatasets", "DivSegIO", "DivSegCore", "DivSegTestSupport"]),
+        .testTarget(name: "DivSegTests", dependencies: ["DivSeg", "DivSegDatasets", "DivSegIO", "DivSegCore", "DivSegTestSupport", "DivSegMethodTestSupport"],
                     exclude: ["FuzzRegressions"]),  // inputs found by Fuzz/ (read by path)
-        .testTarget(name: "DivSegRegistryTests", dependencies: ["DivSegRegistry", "DivSeg", "DivSegIO", "DivSegCore", "DivSegTestSupport"]),
+        .testTarget(name: "DivSegRegistryTests", dependencies: ["DivSegRegistry", "DivSeg", "DivSegDatasets", "DivSegIO", "DivSegCore", "DivSegTestSupport"]),
+        .testTarget(name: "DivSegExperimentsTests", dependencies: ["DivSegExperiments", "DivSegRegistry", "DivSeg", "DivSegDatasets", "DivSegIO", "DivSegCore", "DivSegTestSupport", "DivSegMethodTestSupport"]),
+        .testTarget(name: "DivSegKitTests", dependencies: ["DivSegKit", "DivSegTestSupport"],
+                    exclude: ["Golden"]),  // the shipped registry's label maps (read by path)
         .testTarget(name: "DivSegCLITests", dependencies: ["divseg-registry", "DivSegIO", "DivSegTestSupport"]),
     ]
 )

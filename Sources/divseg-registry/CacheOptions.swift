@@ -8,7 +8,7 @@ struct CacheOptions: ParsableArguments {
     var cache: String?
 
     func open(weights: String) throws -> FeatureCache {
-        let directory = cache ?? ProcessInfo.processInfo.environment["DIVSEG_CACHE"] ?? ".divseg-cache/features"
+        let directory = cache ?? FeatureCache.configuredDirectory()
         return try FeatureCache(directory: directory, weightsAt: weights, log: { printError("warning: \($0)") })
     }
 }

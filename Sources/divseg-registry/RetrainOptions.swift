@@ -1,7 +1,7 @@
 import ArgumentParser
 import DivSeg
 import DivSegCore
-import DivSegRegistry
+@_spi(Testing) import DivSegRegistry
 import Foundation
 
 /// Options of the commands that change a registry (`add`, `remove`, `retrain`): how the

@@ -3,6 +3,7 @@ import DivSegIO
 import DivSegRegistry
 import DivSegTestSupport
 import Foundation
+import DivSegDatasets
 
 /// Real class bundles for the registry tests: giraffe, elephant and person localizers (8
 /// hidden units) trained once per test process on 8 real coco-mini images and their real

@@ -13,6 +13,12 @@ public enum SharedData {
         return package.deletingLastPathComponent().appendingPathComponent("shared").standardized.path
     }()
 
+    /// The package checkout these tests belong to (holds the shipped registry `classes/`).
+    public static let package: String = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+        .deletingLastPathComponent().deletingLastPathComponent().standardized.path
+    /// The default registry shipped in the repository.
+    public static var shippedRegistry: String { package + "/classes" }
+
     /// Keras VGG-16 ImageNet weights without the classifier.
     public static var weights: String { root + "/models/vgg16_imagenet_notop.h5" }
     /// The coco-mini dataset (`coco:` spec root).

@@ -2,7 +2,7 @@ import DivSegCore
 import DivSegIO
 
 /// A fully connected CRF on top of the segmenter (Krähenbühl & Koltun, "Efficient Inference
-/// in Fully Connected CRFs with Gaussian Edge Potentials", 2011; DESIGN.md §1 "Prediction"):
+/// in Fully Connected CRFs with Gaussian Edge Potentials", 2011; TheMethod.md "Prediction"):
 /// unaries U = −log p from the segmenter's probabilities at full image resolution, Potts
 /// compatibility, a smoothness (position) and an appearance (position + RGB) Gaussian kernel,
 /// and mean-field inference with the kernels evaluated on permutohedral lattices

@@ -36,7 +36,7 @@ final class MeanFieldState {
         let src = input.baseAddress!
         sums.withUnsafeMutableBufferPointer { sumBuffer in
             let sump = sumBuffer.baseAddress!
-            Self.forEachChunk(0..<n, parallel: parallel, minimum: 4096) { range in
+            Parallel.forEachChunk(of: 0..<n, parallel: parallel, minimumChunk: 4096) { range in
                 for i in range {
                     let row = probabilities + i * s
                     var total: Float = 0
@@ -116,7 +116,7 @@ final class MeanFieldState {
         let channels = image.channels
         image.pixels.withUnsafeBufferPointer { pixels in
             features.withUnsafeMutableBufferPointer { f in
-                forEachChunk(0..<h, parallel: parallel, minimum: 32) { rows in
+                Parallel.forEachChunk(of: 0..<h, parallel: parallel, minimumChunk: 32) { rows in
                   for y in rows {
                     for x in 0..<w {
                         let i = y * w + x
@@ -195,7 +195,7 @@ final class MeanFieldState {
     /// Loads `[labelCount, height, width]` marginals into Q (for ``energy()``).
     func loadMarginals(_ input: UnsafePointer<Float>) {
         let n = pixelCount, s = stride, labels = labelCount, q = marginals
-        Self.forEachChunk(0..<n, parallel: parallel, minimum: 4096) { range in
+        Parallel.forEachChunk(of: 0..<n, parallel: parallel, minimumChunk: 4096) { range in
             for i in range {
                 for l in 0..<labels { q[i * s + l] = input[l * n + i] }
                 for l in labels..<s { q[i * s + l] = 0 }
@@ -206,7 +206,7 @@ final class MeanFieldState {
     /// Writes Q as `[labelCount, height, width]`.
     func storeMarginals(_ output: UnsafeMutablePointer<Float>) {
         let n = pixelCount, s = stride, labels = labelCount, q = marginals
-        Self.forEachChunk(0..<n, parallel: parallel, minimum: 4096) { range in
+        Parallel.forEachChunk(of: 0..<n, parallel: parallel, minimumChunk: 4096) { range in
             for i in range {
                 for l in 0..<labels { output[l * n + i] = q[i * s + l] }
             }
@@ -224,7 +224,7 @@ final class MeanFieldState {
         return [UInt8](unsafeUninitializedCapacity: pixelCount) { out, initialized in
             labelIDs.withUnsafeBufferPointer { ids in
                 let o = out.baseAddress!, idp = ids.baseAddress!
-                Self.forEachChunk(0..<pixelCount, parallel: parallel, minimum: 4096) { range in
+                Parallel.forEachChunk(of: 0..<pixelCount, parallel: parallel, minimumChunk: 4096) { range in
                     for i in range {
                         let row = q + i * s
                         var best = row[0], arg = 0
@@ -276,14 +276,5 @@ final class MeanFieldState {
             pairwise += 0.5 * (Double(degree[i]) - agreement)
         }
         return unary + entropy + pairwise
-    }
-
-    @inline(__always)
-    static func forEachChunk(_ range: Range<Int>, parallel: Bool, minimum: Int, _ body: (Range<Int>) -> Void) {
-        if parallel {
-            Parallel.forEachChunk(of: range, minimumChunk: minimum, body)
-        } else if !range.isEmpty {
-            body(range)
-        }
     }
 }

@@ -1,7 +1,7 @@
 import DivSegIO
 
 /// Pixel counts of (ground-truth label, predicted label) pairs over a whole split, at the
-/// original resolution (DESIGN.md §1 "Evaluation").
+/// original resolution (TheMethod.md "Evaluation").
 ///
 /// Labels are `0..<classCount` with 0 = background. Ground-truth pixels labelled 255 (VOC's
 /// object boundaries and "difficult" regions) are ignored: counted in ``ignoredPixels`` and

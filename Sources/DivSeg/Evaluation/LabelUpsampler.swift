@@ -4,7 +4,7 @@ import DivSegIO
 /// Turns segmenter logits on the feature grid into a full-resolution label map: bilinear
 /// resizing of the logits to the image size (half-pixel centres, exactly as
 /// ``Resampler/resize(_:height:width:antialias:)``), then the argmax per pixel
-/// (DESIGN.md §1, "Prediction").
+/// (TheMethod.md, "Prediction").
 ///
 /// The `[C, H, W]` upsampled logits are never held in memory: the horizontal pass runs at
 /// the grid's height (`C × h × W` floats, 3.8 MB for 23 classes at 64 → 640), and each output

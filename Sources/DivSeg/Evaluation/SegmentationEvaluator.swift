@@ -1,5 +1,6 @@
 import DivSegCore
 import DivSegIO
+import DivSegDatasets
 
 /// Scores a segmentation pipeline on dataset samples with ground truth (VOC protocol: one
 /// confusion matrix over all pixels at original resolution, 255 ignored; classes the

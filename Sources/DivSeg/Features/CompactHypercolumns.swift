@@ -1,7 +1,7 @@
 import DivSegCore
 
 /// Hypercolumns kept at each layer group's own resolution — the exact, 2.4× smaller form
-/// of the 4224×64×84 hypercolumn (DESIGN.md §2).
+/// of the 4224×64×84 hypercolumn (TheMethod.md, "Exact shortcuts").
 ///
 /// Every linear map of the hypercolumn (a 1×1 convolution, a dot product between locations)
 /// can be applied per group at the group's resolution and the results upsampled and added,
@@ -26,11 +26,16 @@ public struct CompactHypercolumns: Sendable {
     public static let gridChannels = 0..<1152
     public static let block4Channels = 1152..<2688
     public static let block5Channels = 2688..<4224
+    /// Shapes of the three groups: the grid group at full resolution, block4 at half,
+    /// block5 at a quarter (what the cache stores).
+    public static let gridShape = [gridChannels.count, FeatureGrid.height, FeatureGrid.width]
+    public static let block4Shape = [block4Channels.count, FeatureGrid.height / 2, FeatureGrid.width / 2]
+    public static let block5Shape = [block5Channels.count, FeatureGrid.height / 4, FeatureGrid.width / 4]
 
     public init(grid: Tensor, block4: Tensor, block5: Tensor, global: [Float]) {
-        precondition(grid.shape == [1152, FeatureGrid.height, FeatureGrid.width], "grid group must be [1152, 64, 84], got \(grid.shape)")
-        precondition(block4.shape == [1536, FeatureGrid.height / 2, FeatureGrid.width / 2], "block4 group must be [1536, 32, 42], got \(block4.shape)")
-        precondition(block5.shape == [1536, FeatureGrid.height / 4, FeatureGrid.width / 4], "block5 group must be [1536, 16, 21], got \(block5.shape)")
+        precondition(grid.shape == Self.gridShape, "grid group must be \(Self.gridShape), got \(grid.shape)")
+        precondition(block4.shape == Self.block4Shape, "block4 group must be \(Self.block4Shape), got \(block4.shape)")
+        precondition(block5.shape == Self.block5Shape, "block5 group must be \(Self.block5Shape), got \(block5.shape)")
         self.grid = grid
         self.block4 = block4
         self.block5 = block5
@@ -41,7 +46,7 @@ public struct CompactHypercolumns: Sendable {
     public init(maps: [Tensor], global: [Float]) {
         precondition(maps.count == 13, "expected 13 maps, got \(maps.count)")
         let gh = FeatureGrid.height, gw = FeatureGrid.width, plane = gh * gw
-        let grid = Tensor(shape: [1152, gh, gw]) { out in
+        let grid = Tensor(shape: [Self.gridChannels.count, gh, gw]) { out in
             var channel = 0
             for map in maps[0..<7] {
                 let dst = out.baseAddress! + channel * plane
@@ -91,8 +96,8 @@ public struct CompactHypercolumns: Sendable {
         let gh = FeatureGrid.height, gw = FeatureGrid.width, plane = gh * gw
         return Tensor(shape: [FeatureGrid.channels, gh, gw]) { out in
             grid.scalars.withUnsafeBufferPointer { out.baseAddress!.update(from: $0.baseAddress!, count: $0.count) }
-            Resampler.resize(block4, height: gh, width: gw, into: out.baseAddress! + 1152 * plane)
-            Resampler.resize(block5, height: gh, width: gw, into: out.baseAddress! + 2688 * plane)
+            Resampler.resize(block4, height: gh, width: gw, into: out.baseAddress! + Self.block4Channels.lowerBound * plane)
+            Resampler.resize(block5, height: gh, width: gw, into: out.baseAddress! + Self.block5Channels.lowerBound * plane)
         }
     }
 }

@@ -32,6 +32,17 @@ import Foundation
 public struct FeatureCache: Sendable {
     /// The `format` attribute of entries.
     public static let formatName = "divseg-feature-cache-1"
+    /// The cache folder when neither a path nor ``environmentVariable`` names one, relative
+    /// to the working directory.
+    public static let defaultDirectory = ".divseg-cache/features"
+    /// The environment variable that names the cache folder of a machine or job.
+    public static let environmentVariable = "DIVSEG_CACHE"
+
+    /// `$DIVSEG_CACHE` when set and not empty, else ``defaultDirectory``.
+    public static func configuredDirectory(environment: [String: String] = ProcessInfo.processInfo.environment) -> String {
+        if let configured = environment[environmentVariable], !configured.isEmpty { return configured }
+        return defaultDirectory
+    }
 
     /// Where the entries are.
     public let directory: String
@@ -223,9 +234,9 @@ public struct FeatureCache: Sendable {
     }
 
     private static let shapes: [(name: String, shape: [Int])] = [
-        ("grid", [1152, FeatureGrid.height, FeatureGrid.width]),
-        ("block4", [1536, FeatureGrid.height / 2, FeatureGrid.width / 2]),
-        ("block5", [1536, FeatureGrid.height / 4, FeatureGrid.width / 4]),
+        ("grid", CompactHypercolumns.gridShape),
+        ("block4", CompactHypercolumns.block4Shape),
+        ("block5", CompactHypercolumns.block5Shape),
     ]
 
     private func imageDigest(_ imagePath: String) throws(CacheError) -> String {

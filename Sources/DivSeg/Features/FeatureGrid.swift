@@ -1,4 +1,4 @@
-/// The geometry of the hypercolumn features (DESIGN.md §1): every image is resized to
+/// The geometry of the hypercolumn features (TheMethod.md): every image is resized to
 /// 256×336 and described on a 64×84 grid of 4224-channel hypercolumns.
 public enum FeatureGrid {
     /// Network input height and width.

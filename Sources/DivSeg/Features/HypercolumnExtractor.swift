@@ -1,7 +1,7 @@
 import DivSegCore
 import DivSegIO
 
-/// Computes hypercolumn features (DESIGN.md §1) with a VGG-16 backbone.
+/// Computes hypercolumn features (TheMethod.md) with a VGG-16 backbone.
 ///
 /// Each of the 13 post-ReLU maps is brought to the 64×84 grid — block1 by 4×4 average
 /// pooling, block2 by 2×2 average pooling, block3 as is, block4/block5 by bilinear ×2/×4

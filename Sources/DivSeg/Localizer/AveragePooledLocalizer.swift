@@ -1,7 +1,7 @@
 import DivSegCore
 import DivSegIO
 
-/// A CAM-style localizer of one class (DESIGN.md §6): a linear classifier on the globally
+/// A CAM-style localizer of one class (TheMethod.md, "Localizers"): a linear classifier on the globally
 /// averaged block5_conv3 features (512 channels, each multiplied by a fixed ``inputScale``),
 /// trained alone on the class's tags like the paper's localizer, so bundles stay
 /// independent plug-ins.
@@ -9,7 +9,7 @@ import DivSegIO
 /// Average pooling is linear, so the image logit is the mean over locations of the class
 /// activation map F(i) = w · (scale ⊙ x_i) plus the bias: every location takes part in the
 /// decision, where the paper's max-pooled localizer (``Localizer``) rewards one location and
-/// can learn to classify from context (DESIGN.md §6 measured it pointing at the object 37 %
+/// can learn to classify from context (TheMethod.md, "Localizers" measured it pointing at the object 37 %
 /// of the time, against CAM maps that lifted the same pipeline from 6.1 to 12.0 mIoU).
 ///
 /// Scores live on block5's 16×21 grid and are brought to the 64×84 grid with the same

@@ -5,7 +5,7 @@ import DivSegIO
 ///
 /// Two architectures exist, chosen per bundle so that classes stay independent plug-ins:
 /// ``Localizer`` (the paper's max-pooled hypercolumn MLP) and ``AveragePooledLocalizer``
-/// (a CAM-style linear classifier on average-pooled block5_conv3, DESIGN.md §6).
+/// (a CAM-style linear classifier on average-pooled block5_conv3, TheMethod.md, "Localizers").
 /// ``LocalizerFile/load(contentsOf:featureRule:)`` opens either.
 ///
 /// ```swift

@@ -38,10 +38,10 @@ public enum HypercolumnLocator {
         let plane = FeatureGrid.locations
         features.grid.scalars.withUnsafeBufferPointer { g in
             let base = g.baseAddress! + row * FeatureGrid.width + column
-            for ch in 0..<1152 { out[ch] = base[ch * plane] }
+            for ch in CompactHypercolumns.gridChannels { out[ch] = base[ch * plane] }
         }
-        interpolate(features.block4, taps: taps4, row: row, column: column, into: out + 1152)
-        interpolate(features.block5, taps: taps5, row: row, column: column, into: out + 2688)
+        interpolate(features.block4, taps: taps4, row: row, column: column, into: out + CompactHypercolumns.block4Channels.lowerBound)
+        interpolate(features.block5, taps: taps5, row: row, column: column, into: out + CompactHypercolumns.block5Channels.lowerBound)
         if let scale {
             for ch in 0..<FeatureGrid.channels { out[ch] *= scale[ch] }
         }

@@ -1,13 +1,13 @@
 import DivSegCore
 import DivSegIO
 
-/// The trained localizer of one foreground class (DESIGN.md §1, paper §3.1): per grid
+/// The trained localizer of one foreground class (TheMethod.md, paper §3.1): per grid
 /// location, a 1×1 convolution 4224 → `hiddenUnits`, ReLU, and a 1×1 convolution
 /// `hiddenUnits` → 2 giving a foreground score F(i) (row 0) and a background score B(i)
 /// (row 1).
 ///
 /// The first layer acts on the hypercolumn multiplied channel-wise by a fixed
-/// ``inputScale`` (1/RMS of each channel over the training images, DESIGN.md §6); for
+/// ``inputScale`` (1/RMS of each channel over the training images, TheMethod.md, "Localizers"); for
 /// inference the scale is folded into the kernel. Maps are computed with the exact shortcut
 /// on ``CompactHypercolumns`` (each channel group's slice of the kernel applied at the
 /// group's own resolution, results upsampled and added), ~9 GMAC per image at 1024 hidden

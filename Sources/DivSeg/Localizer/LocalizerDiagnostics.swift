@@ -1,7 +1,8 @@
 import DivSegIO
+import DivSegDatasets
 
 /// Measurements of how well a localizer localizes, on images with pixel-level ground truth
-/// (DESIGN.md §6: measure pointing accuracy per class, and choose the sampling score by it).
+/// (TheMethod.md, "Localizers": measure pointing accuracy per class, and choose the sampling score by it).
 ///
 /// ```swift
 /// let coco = try Dataset.open(spec: "coco:../shared/data/coco-mini", split: "train")

@@ -1,3 +1,4 @@
+import DivSegCore
 import Foundation
 
 /// Why a localizer could not be built, trained, loaded or saved. Every message names the
@@ -14,7 +15,7 @@ public enum LocalizerError: Error, Equatable, CustomStringConvertible {
     /// Parameter arrays of the wrong length for the declared architecture.
     case invalidParameters(detail: String)
     /// A setting of ``LocalizerTrainer`` is out of range.
-    case invalidSetting(name: String, value: String, requirement: String)
+    case invalidSetting(SettingViolation)
     /// No positive (tagged) training image for the class.
     case noPositives(className: String)
     /// No candidate image without the tag to draw negatives from.
@@ -37,8 +38,8 @@ public enum LocalizerError: Error, Equatable, CustomStringConvertible {
         case .invalidParameters(let detail):
             return "Invalid localizer parameters: \(detail). Build the arrays with the shapes "
                 + "documented on Localizer.init (fc1 [hidden, 4224], fc2 [2, hidden])."
-        case .invalidSetting(let name, let value, let requirement):
-            return "LocalizerTrainer.\(name) is \(value) but must be \(requirement)."
+        case .invalidSetting(let violation):
+            return violation.description
         case .noPositives(let className):
             return "No training image is tagged '\(className)'. Check the class name (and its "
                 + "aliases) against the dataset's tags."
@@ -70,4 +71,8 @@ public enum LocalizerError: Error, Equatable, CustomStringConvertible {
 // Without this, `error.localizedDescription` on Linux is a generic message.
 extension LocalizerError: LocalizedError {
     public var errorDescription: String? { description }
+}
+
+extension LocalizerError: SettingError {
+    public static let settingOwner = "LocalizerTrainer"
 }

@@ -6,7 +6,7 @@ import Darwin
 
 /// How a localizer's per-location scores F(i) (foreground) and B(i) (background) become the
 /// image-level probability p that its class is present, trained by the binary log-loss of p
-/// against the image's tag (DESIGN.md §1, paper §3.1).
+/// against the image's tag (TheMethod.md, paper §3.1).
 ///
 /// - ``globalSoftmax`` (the default, better in the paper):
 ///   p = exp(max F) / (exp(max F) + exp(max B)); the gradient reaches two locations,

@@ -1,5 +1,5 @@
 /// What training one localizer did and how well it classifies images: the training record
-/// of a class bundle (DESIGN.md §4).
+/// of a class bundle (BundlesAndRegistries.md).
 ///
 /// Image-level accuracy and AUC are measured on held-out images when enough were held out
 /// (``evaluatedOn`` `== .heldOut`), otherwise on the training images themselves — which

@@ -1,6 +1,6 @@
 /// Which per-location score a ``Localizer`` hands to sampling.
 ///
-/// The paper samples by S_c(i) = F(i) / s_c (``foreground``). DESIGN.md §6 found that a
+/// The paper samples by S_c(i) = F(i) / s_c (``foreground``). TheMethod.md, "Localizers" found that a
 /// global-softmax localizer can classify through its background map alone, so that F points
 /// at context while −B points at the object; the alternatives are here to measure that
 /// (``LocalizerDiagnostics/pointingAccuracy(of:className:samples:score:features:)``) and to

@@ -1,12 +1,13 @@
 import DivSegCore
 import Dispatch
+import DivSegDatasets
 
-/// Trains the localizer of one class from image-level tags (DESIGN.md §1, paper §3.1): every
+/// Trains the localizer of one class from image-level tags (TheMethod.md, paper §3.1): every
 /// image tagged with the class plus random untagged ones (1:1 by default), one image per
 /// step, Adam, the paper's schedule (2 epochs at ``learningRate``, then 1 at a tenth of it).
 ///
 /// Before training, each hypercolumn channel's RMS over the training images is measured and
-/// its inverse becomes the localizer's fixed input scale (DESIGN.md §6: raw VGG channels
+/// its inverse becomes the localizer's fixed input scale (TheMethod.md, "Localizers": raw VGG channels
 /// differ in scale by orders of magnitude). After training, s_c (``Localizer/scoreScale``)
 /// is the mean of max F over the positive training images, and a ``LocalizerReport`` gives
 /// the image-level accuracy and AUC on held-out images (20 % of positives and of negatives
@@ -54,7 +55,7 @@ public struct LocalizerTrainer: Sendable {
     public var seed: UInt64 = 1
     /// Negatives drawn per positive image (paper: 1).
     public var negativesPerPositive: Double = 1
-    /// Grid cells along each edge left out of the max (paper: 0). DESIGN.md §6 saw global-
+    /// Grid cells along each edge left out of the max (paper: 0). TheMethod.md, "Localizers" saw global-
     /// softmax localizers peak at border cells in every image; a margin of 1–2 rules that out.
     public var borderMargin = 0
     /// Trains each step on the features of the mirrored image with probability ½ (off in

@@ -1,6 +1,6 @@
 import DivSegCore
 
-/// Scratch buffers of one localizer forward pass with the exact shortcut (DESIGN.md §2),
+/// Scratch buffers of one localizer forward pass with the exact shortcut (TheMethod.md, "Exact shortcuts"),
 /// reused across training steps so that a step allocates nothing large.
 ///
 /// Forward: the first layer's kernel (already multiplied by the input scale) is split into

@@ -2,7 +2,7 @@ import DivSegCore
 import DivSegIO
 
 /// Image in, label map out: features → segmenter logits on the 64×84 grid → bilinear
-/// upsampling of the logits to the original size → argmax (DESIGN.md §1, "Prediction"), or,
+/// upsampling of the logits to the original size → argmax (TheMethod.md, "Prediction"), or,
 /// with `crf` set, softmax → dense CRF (``DenseCRF``) → argmax.
 ///
 /// ```swift

@@ -1,6 +1,6 @@
 import DivSegCore
 /// Cosine similarities `<f_i, f_j>` between the hypercolumns of one image, the similarity
-/// that diverse sampling penalises (DESIGN.md §1, paper eq. 3–5).
+/// that diverse sampling penalises (TheMethod.md, paper eq. 3–5).
 ///
 /// Holds the image's hypercolumns with every location's vector scaled to unit length (a
 /// location whose vector is all zeros stays zero and is similar to nothing), channel-major

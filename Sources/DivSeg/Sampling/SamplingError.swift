@@ -1,3 +1,4 @@
+import DivSegCore
 import Foundation
 
 /// Why points could not be sampled. The messages say what the caller passed and what was
@@ -24,7 +25,7 @@ public enum SamplingError: Error, Equatable, CustomStringConvertible {
     /// The same label appears twice among the class score maps of one image.
     case duplicateLabel(Int)
     /// A setting of ``PointSampler`` is out of its range.
-    case invalidSetting(name: String, value: String, requirement: String)
+    case invalidSetting(SettingViolation)
 
     public var description: String {
         switch self {
@@ -48,8 +49,8 @@ public enum SamplingError: Error, Equatable, CustomStringConvertible {
         case .duplicateLabel(let label):
             return "Label \(label) was given two score maps for the same image; pass each "
                 + "present class once."
-        case .invalidSetting(let name, let value, let requirement):
-            return "PointSampler.\(name) is \(value) but must be \(requirement)."
+        case .invalidSetting(let violation):
+            return violation.description
         }
     }
 
@@ -61,4 +62,8 @@ public enum SamplingError: Error, Equatable, CustomStringConvertible {
 // Without this, `error.localizedDescription` on Linux is a generic message.
 extension SamplingError: LocalizedError {
     public var errorDescription: String? { description }
+}
+
+extension SamplingError: SettingError {
+    public static let settingOwner = "PointSampler"
 }

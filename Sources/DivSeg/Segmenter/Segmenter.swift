@@ -1,7 +1,7 @@
 import DivSegCore
 import DivSegIO
 
-/// The shared segmentation model (DESIGN.md §1): per location, on the hypercolumn
+/// The shared segmentation model (TheMethod.md): per location, on the hypercolumn
 /// concatenated with the image's global descriptor, a 1×1 convolution to 512 units, ReLU,
 /// and a 1×1 convolution to one logit per class; label 0 is background.
 ///
@@ -184,7 +184,7 @@ public struct Segmenter: Sendable {
     /// `[classes.count, 64, 84]`: the first layer is applied to each group where it lives
     /// (blocks 1–3 on the 64×84 grid, block4 at 32×42, block5 at 16×21) and the block4/5
     /// results are upsampled to the grid and added — exact, because the upsampling is
-    /// linear (DESIGN.md §2), and 2.4× fewer multiply–adds than on the expanded tensor.
+    /// linear (TheMethod.md, "Exact shortcuts"), and 2.4× fewer multiply–adds than on the expanded tensor.
     /// Agrees with ``logits(hypercolumns:global:)`` on `compact.expanded()` up to rounding.
     ///
     /// ```swift

@@ -1,3 +1,4 @@
+import DivSegCore
 import Foundation
 
 /// Why a segmenter could not be trained, applied, loaded or saved. Every message says what
@@ -20,7 +21,7 @@ public enum SegmenterError: Error, Equatable, CustomStringConvertible {
     /// Vectors, feature maps or descriptors of the wrong length or shape.
     case dimensionMismatch(what: String, got: String, expected: String)
     /// A setting of ``SegmenterTrainer`` is out of range.
-    case invalidSetting(name: String, value: String, requirement: String)
+    case invalidSetting(SettingViolation)
     /// Training produced a NaN or infinite loss.
     case diverged(epoch: Int, batch: Int)
     /// Training ended with a NaN or infinite value in the named parameter array.
@@ -44,8 +45,8 @@ public enum SegmenterError: Error, Equatable, CustomStringConvertible {
         case .dimensionMismatch(let what, let got, let expected):
             return "\(what) has \(got) but \(expected) was expected. Features and global "
                 + "descriptors must come from the same backbone the segmenter was trained with."
-        case .invalidSetting(let name, let value, let requirement):
-            return "SegmenterTrainer.\(name) is \(value) but must be \(requirement)."
+        case .invalidSetting(let violation):
+            return violation.description
         case .diverged(let epoch, let batch):
             return "Segmenter training diverged (loss became NaN or infinite) in epoch \(epoch + 1), "
                 + "batch \(batch + 1). Lower the learning rate, or check the features for NaN values."
@@ -65,4 +66,8 @@ public enum SegmenterError: Error, Equatable, CustomStringConvertible {
 // Without this, `error.localizedDescription` on Linux is a generic message.
 extension SegmenterError: LocalizedError {
     public var errorDescription: String? { description }
+}
+
+extension SegmenterError: SettingError {
+    public static let settingOwner = "SegmenterTrainer"
 }

@@ -1,7 +1,7 @@
 import DivSegCore
 import Dispatch
 
-/// Trains the shared ``Segmenter`` on sampled points (DESIGN.md §1, paper §3.3).
+/// Trains the shared ``Segmenter`` on sampled points (TheMethod.md, paper §3.3).
 ///
 /// Per point: input normalisation (per-dimension mean and standard deviation of the
 /// training set, because raw VGG activations differ by orders of magnitude across layers),

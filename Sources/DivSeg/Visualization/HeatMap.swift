@@ -5,8 +5,9 @@ import DivSegIO
 /// the image they were computed for.
 ///
 /// ```swift
-/// let scores: [Float] = localizer.scores(features)     // 64 × 84, row-major
-/// let picture = HeatMap.render(image: photo, scores: scores, width: 84, height: 64)
+/// let scores = giraffe.score(compact)                  // a ClassLocalizer: 64 × 84, row-major
+/// let picture = HeatMap.render(image: photo, scores: scores,
+///                              width: FeatureGrid.width, height: FeatureGrid.height)
 /// try PNGEncoder.write(picture, to: "out/000000000025_giraffe.png")
 /// ```
 public enum HeatMap {

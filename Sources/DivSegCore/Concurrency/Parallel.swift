@@ -33,6 +33,19 @@ public enum Parallel {
             if lo < hi { body(lo..<hi) }
         }
     }
+
+    /// ``forEachChunk(of:minimumChunk:_:)`` when `parallel`, else `body` once on the whole
+    /// range on this thread: for callers that are already inside a parallel loop (or were
+    /// asked for one thread) and must not split again.
+    @inline(__always)
+    public static func forEachChunk(of range: Range<Int>, parallel: Bool, minimumChunk: Int = 1,
+                                    _ body: (Range<Int>) -> Void) {
+        if parallel {
+            forEachChunk(of: range, minimumChunk: minimumChunk, body)
+        } else if !range.isEmpty {
+            body(range)
+        }
+    }
 }
 
 /// Reads the number of active processors once; `ProcessInfo` lives in Foundation, which the

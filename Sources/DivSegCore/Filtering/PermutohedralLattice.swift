@@ -97,7 +97,7 @@ public struct PermutohedralLattice: Sendable {
         let bary = LatticeBuffer<Float>(count: n * corners)
         features.withUnsafeBufferPointer { f in
             let fp = f.baseAddress!
-            Self.forEachChunk(0..<n, parallel: parallel, minimum: 4096) { range in
+            Parallel.forEachChunk(of: 0..<n, parallel: parallel, minimumChunk: 4096) { range in
                 Self.locate(points: range, features: fp, dimension: d, remainder0: remainder0.base,
                             rank: ranks.base, barycentric: bary.base)
             }
@@ -134,7 +134,7 @@ public struct PermutohedralLattice: Sendable {
             let slots = (corners * (n * band / bands))..<(corners * (n * (band + 1) / bands))
             global.withUnsafeBufferPointer { map in
                 let out = vertexOfSlot.base, mapping = map.baseAddress!
-                Self.forEachChunk(slots, parallel: parallel, minimum: 16_384) { range in
+                Parallel.forEachChunk(of: slots, parallel: parallel, minimumChunk: 16_384) { range in
                     for s in range { out[s] = mapping[Int(out[s]) - 1] }
                 }
             }
@@ -144,7 +144,7 @@ public struct PermutohedralLattice: Sendable {
 
         // 3. Blur neighbours of every vertex along each direction (read-only lookups).
         let neighbours = LatticeBuffer<Int32>(count: corners * m * 2)
-        Self.forEachChunk(0..<m, parallel: parallel, minimum: 2048) { range in
+        Parallel.forEachChunk(of: 0..<m, parallel: parallel, minimumChunk: 2048) { range in
             let n1 = UnsafeMutablePointer<Int32>.allocate(capacity: d)
             let n2 = UnsafeMutablePointer<Int32>.allocate(capacity: d)
             defer { n1.deallocate(); n2.deallocate() }
@@ -174,7 +174,7 @@ public struct PermutohedralLattice: Sendable {
         self.splatWeight = bary
         let alpha = Self.alpha(d)
         let slice = LatticeBuffer<Float>(count: n * corners)
-        Self.forEachChunk(0..<(n * corners), parallel: parallel, minimum: 65_536) { range in
+        Parallel.forEachChunk(of: 0..<(n * corners), parallel: parallel, minimumChunk: 65_536) { range in
             for s in range { slice.base[s] = bary.base[s] * alpha }
         }
         self.sliceWeight = slice
@@ -218,7 +218,7 @@ public struct PermutohedralLattice: Sendable {
         let splatWeight = LatticeBuffer<Float>(count: count), sliceWeight = LatticeBuffer<Float>(count: count)
         let bary = barycentric.base
         func fill(_ input: UnsafePointer<Float>?, _ output: UnsafePointer<Float>?) {
-            Self.forEachChunk(0..<pointCount, parallel: parallel, minimum: 16_384) { range in
+            Parallel.forEachChunk(of: 0..<pointCount, parallel: parallel, minimumChunk: 16_384) { range in
                 for i in range {
                     let a = input?[i] ?? 1, b = (output?[i] ?? 1) * alpha
                     for s in (i * corners)..<((i + 1) * corners) {
@@ -453,7 +453,7 @@ public struct PermutohedralLattice: Sendable {
             guard total > 0 else { return }
             var starts = [0]
             for size in sizes { starts.append(starts.last! + size) }
-            forEachChunk(0..<total, parallel: parallel, minimum: minimum) { range in
+            Parallel.forEachChunk(of: 0..<total, parallel: parallel, minimumChunk: minimum) { range in
                 for k in sizes.indices {
                     let lo = max(range.lowerBound, starts[k]), hi = min(range.upperBound, starts[k + 1])
                     if lo < hi { body(k, (lo - starts[k])..<(hi - starts[k])) }
@@ -524,16 +524,6 @@ public struct PermutohedralLattice: Sendable {
             first.deallocate()
             second.deallocate()
             for buffer in partials { buffer.deallocate() }
-        }
-    }
-
-    /// `Parallel.forEachChunk`, or the whole range on this thread when not parallel.
-    @inline(__always)
-    static func forEachChunk(_ range: Range<Int>, parallel: Bool, minimum: Int, _ body: (Range<Int>) -> Void) {
-        if parallel {
-            Parallel.forEachChunk(of: range, minimumChunk: minimum, body)
-        } else if !range.isEmpty {
-            body(range)
         }
     }
 

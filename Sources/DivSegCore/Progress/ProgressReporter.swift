@@ -90,7 +90,9 @@ public struct ProgressReporter: Sendable {
         }
     }
 
-    static func clock(_ seconds: Double) -> String {
+    /// A duration as a clock reading, `m:ss` or `h:mm:ss` (rounded to the second):
+    /// `clock(75)` is "1:15", `clock(3725)` is "1:02:05".
+    public static func clock(_ seconds: Double) -> String {
         let s = Int(seconds.rounded())
         let (h, m, sec) = (s / 3600, s / 60 % 60, s % 60)
         let mm = m < 10 && h > 0 ? "0\(m)" : "\(m)"

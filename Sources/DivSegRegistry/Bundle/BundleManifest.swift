@@ -1,8 +1,9 @@
 import DivSeg
 import DivSegIO
 import Foundation
+import DivSegDatasets
 
-/// `manifest.json` of a class bundle (DESIGN.md §4): who the class is, which localizer file
+/// `manifest.json` of a class bundle (BundlesAndRegistries.md): who the class is, which localizer file
 /// belongs to it (with its hash), which backbone its scores assume, and how it was trained.
 ///
 /// ```swift
@@ -40,7 +41,9 @@ public struct BundleManifest: Codable, Sendable, Equatable {
         public var sha256: String
         public var inputChannels: Int
         public var hiddenUnits: Int
-        /// "globalSoftmax" or "pixelSoftmax".
+        /// The localizer's training objective as written by ``ClassLocalizer/lossName``:
+        /// "global-softmax" or "pixel-softmax" (the paper's MLP, ``LocalizerLoss``), or
+        /// "average-pooled" (the CAM-style ``AveragePooledLocalizer``).
         public var loss: String
         /// "float32" or "float16".
         public var storage: String

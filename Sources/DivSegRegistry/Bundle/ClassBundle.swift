@@ -1,13 +1,15 @@
 import DivSeg
 import DivSegIO
 import Foundation
+import DivSegDatasets
 
 /// A class bundle directory (`classes/<name>/`): manifest, localizer weights and corpus,
 /// checked for consistency when opened.
 ///
 /// ```swift
-/// let bundle = try ClassBundle(at: "classes/giraffe", backbone: registry.backbone)
-/// let localizer = try bundle.loadLocalizer()
+/// let bundle = try ClassBundle(at: "classes/giraffe", backbone: try BackboneIdentity.vgg16(weightsAt: weights))
+/// let localizer = try bundle.loadLocalizer()   // either architecture, shape checked
+/// print(bundle.manifest.training.positives)
 /// ```
 public struct ClassBundle: Sendable {
     public let directory: String
@@ -67,6 +69,22 @@ public struct ClassBundle: Sendable {
         if name.isEmpty || name.hasPrefix("/") || name.contains("/") || name.contains("\\") || name == "." || name == ".." {
             throw BundleError.unsafePath(bundle: bundle, path: name)
         }
+    }
+
+    /// The bundle's localizer, either architecture, checked against the manifest's shape.
+    ///
+    /// - Throws: ``BundleError/badLocalizer(bundle:detail:)`` naming the bundle, with the
+    ///   loader's reason (the file was hash-checked when the bundle was opened).
+    public func loadLocalizer() throws -> any ClassLocalizer {
+        let localizer: any ClassLocalizer
+        do { localizer = try LocalizerFile.load(contentsOf: localizerPath) } catch {
+            throw BundleError.badLocalizer(bundle: directory, detail: "\(error)")
+        }
+        let info = manifest.localizer
+        guard localizer.inputChannels == info.inputChannels, localizer.hiddenUnits == info.hiddenUnits else {
+            throw BundleError.badLocalizer(bundle: directory, detail: "the weights have \(localizer.inputChannels) inputs and \(localizer.hiddenUnits) hidden units, the manifest says \(info.inputChannels) and \(info.hiddenUnits)")
+        }
+        return localizer
     }
 
     /// The bundle's corpus.

@@ -1,9 +1,10 @@
 import DivSeg
 import DivSegIO
 import Foundation
+import DivSegDatasets
 
 /// Changes a registry folder: adds and removes class bundles and retrains the shared
-/// segmenter (DESIGN.md §4). Every `divseg-registry` mutation is one call here.
+/// segmenter (BundlesAndRegistries.md). Every `divseg-registry` mutation is one call here.
 ///
 /// Each change
 /// - takes the registry's exclusive lock (``RegistryLock``), waiting up to ``lockTimeout``
@@ -32,7 +33,8 @@ public struct RegistryEditor: Sendable {
     public let directory: String
     /// The feature extractor bundles must have been trained on.
     public var backbone: BundleManifest.BackboneInfo
-    /// Trains the segmenter; required for every change that retrains.
+    /// Trains the segmenter; a change that retrains without one throws
+    /// ``RegistryError/noRetrainer(directory:)`` before anything is touched.
     public var retrainer: SegmenterRetrainer?
     /// Seconds to wait for another command's lock before giving up; within ``lockTimeoutRange``.
     public var lockTimeout: Double = 60
@@ -45,10 +47,10 @@ public struct RegistryEditor: Sendable {
     /// Receives notes (e.g. damaged sample-store entries).
     public var log: (@Sendable (String) -> Void)?
     /// Ends the process at this point of the commit, as a crash would (tests only).
-    public var simulatedCrash: CrashPoint?
+    @_spi(Testing) public var simulatedCrash: CrashPoint?
     /// Makes this operation of the commit fail, as a refused rename would (tests only; only
     /// ``CrashPoint/operation(_:)`` is used).
-    public var simulatedFailure: CrashPoint?
+    @_spi(Testing) public var simulatedFailure: CrashPoint?
     /// Called at every commit step (``CrashPoint``) of a change, on the committing thread
     /// while it holds the exclusive commit lock, so that a test can run readers exactly
     /// between two steps (tests only).
@@ -78,6 +80,7 @@ public struct RegistryEditor: Sendable {
     public func add(bundleAt source: String, retrain: Bool = true,
                     progress: ((SegmenterRetrainer.Phase) -> Void)? = nil) throws -> ChangeReport {
         let start = Date()
+        if retrain && retrainer == nil { throw RegistryError.noRetrainer(directory: directory) }
         // A bad bundle is refused before the registry is touched at all.
         let candidate = try Self.validateBundle(at: source, backbone: backbone)
         try createFolderIfMissing()
@@ -149,6 +152,7 @@ public struct RegistryEditor: Sendable {
     public func remove(_ className: String, retrain: Bool = true,
                        progress: ((SegmenterRetrainer.Phase) -> Void)? = nil) throws -> ChangeReport {
         let start = Date()
+        if retrain && retrainer == nil { throw RegistryError.noRetrainer(directory: directory) }
         let lock = try RegistryLock.acquire(registry: directory, timeout: lockTimeout, purpose: "remove \(className)")
         defer { lock.release() }
         try tidy()
@@ -217,6 +221,7 @@ public struct RegistryEditor: Sendable {
     @discardableResult
     public func retrain(progress: ((SegmenterRetrainer.Phase) -> Void)? = nil) throws -> ChangeReport {
         let start = Date()
+        guard retrainer != nil else { throw RegistryError.noRetrainer(directory: directory) }
         let lock = try RegistryLock.acquire(registry: directory, timeout: lockTimeout, purpose: "retrain")
         defer { lock.release() }
         try tidy()
@@ -346,14 +351,7 @@ public struct RegistryEditor: Sendable {
             throw BundleError.missingFile(bundle: path, file: "bundle directory (manifest.json, localizer, corpus.csv)")
         }
         let bundle = try ClassBundle(at: path, backbone: backbone)
-        let localizer: any ClassLocalizer
-        do { localizer = try LocalizerFile.load(contentsOf: bundle.localizerPath) } catch {
-            throw BundleError.badLocalizer(bundle: path, detail: "\(error)")
-        }
-        let info = bundle.manifest.localizer
-        guard localizer.inputChannels == info.inputChannels, localizer.hiddenUnits == info.hiddenUnits else {
-            throw BundleError.badLocalizer(bundle: path, detail: "the weights have \(localizer.inputChannels) inputs and \(localizer.hiddenUnits) hidden units, the manifest says \(info.inputChannels) and \(info.hiddenUnits)")
-        }
+        _ = try bundle.loadLocalizer()
         _ = try bundle.corpus()
         return bundle
     }
@@ -394,9 +392,7 @@ public struct RegistryEditor: Sendable {
     private func stageSegmenter(_ next: Registry, in transaction: RegistryTransaction,
                                 progress: ((SegmenterRetrainer.Phase) -> Void)?) throws
         -> ([RegistryTransaction.Operation], SegmenterRetrainer.Result, String) {
-        guard let retrainer else {
-            preconditionFailure("RegistryEditor needs a retrainer to retrain the segmenter; pass one or use retrain: false")
-        }
+        guard let retrainer else { throw RegistryError.noRetrainer(directory: directory) }
         var store: SampleStore?
         if useSampleStore {
             store = SampleStore(registry: directory)

@@ -1,6 +1,7 @@
 import DivSeg
 import DivSegIO
 import Foundation
+import DivSegDatasets
 
 /// A registry folder of class bundles (default `./classes`): discovers and validates bundles,
 /// assigns stable label ids and locates the shared segmenter trained for them. A value is a
@@ -157,13 +158,6 @@ public struct Registry: Sendable {
         }
         return Registry(directory: directory, bundles: assigned.sorted { labels[$0.name]! < labels[$1.name]! },
                         problems: problems, labels: labels, ledger: ledger, warnings: warnings)
-    }
-
-    /// Background is 0; preferred ids are honoured when free; the rest get the next free id
-    /// in name order (the assignment of an empty ledger).
-    static func assignLabels(_ bundles: [ClassBundle]) -> [String: Int] {
-        var ledger = LabelLedger()
-        return (try? ledger.assign(bundles.map { ($0.name, $0.manifest.preferredLabel) })) ?? [:]
     }
 
     /// A fingerprint of the class set (names, label ids, localizer hashes): a segmenter

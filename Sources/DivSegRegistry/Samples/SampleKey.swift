@@ -2,7 +2,7 @@ import DivSeg
 import DivSegIO
 import Foundation
 
-/// What a sample-store entry's picks depend on (DESIGN.md §4), as a canonical string; the
+/// What a sample-store entry's picks depend on (BundlesAndRegistries.md), as a canonical string; the
 /// entry's file name is its SHA-256.
 ///
 /// - Foreground picks of class c in an image: the image's content hash, the class, its

@@ -3,7 +3,7 @@ import Foundation
 
 /// The sample store of a registry (`<registry>/.samples/`): the picked points of earlier
 /// retrainings, so that adding or removing a class re-samples only the images whose key
-/// changed (DESIGN.md §4, ``SampleKey``).
+/// changed (BundlesAndRegistries.md, ``SampleKey``).
 ///
 /// It is a cache: not part of the registry's state or fingerprint, absent from a fresh
 /// clone, safe to delete. An entry that is missing, unreadable or written for another key

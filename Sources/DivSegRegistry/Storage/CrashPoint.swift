@@ -8,6 +8,7 @@
 /// var editor = RegistryEditor(directory: dir, backbone: identity, retrainer: retrainer)
 /// editor.simulatedCrash = CrashPoint(rawValue: "op:2")
 /// ```
+@_spi(Testing)
 public enum CrashPoint: Sendable, Equatable, RawRepresentable {
     /// Everything is staged (bundle copy, new segmenter, ledger); nothing is committed.
     case staged

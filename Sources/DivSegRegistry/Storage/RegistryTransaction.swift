@@ -92,23 +92,23 @@ public struct RegistryTransaction: Sendable {
 
     /// Commits: syncs the staging folder, keeps hard links of the files it replaces (so that
     /// a failure half-way can be undone), writes the journal, carries out `operations` in
-    /// order and removes the journal. `crash` ends the process at that point, `failure`
-    /// makes that operation fail (tests only).
+    /// order and removes the journal.
     ///
     /// When an operation fails, the ones before it are undone (``RegistryError/writeFailed(path:reason:)``
     /// is thrown and the registry keeps its previous state); only when undoing fails too is
     /// the journal left for the next command (``RegistryError/unfinishedTransaction(directory:reason:)``).
-    public func commit(_ operations: [Operation], lockTimeout: Double = 60, crash: CrashPoint? = nil,
-                       failure: CrashPoint? = nil) throws {
-        try commit(operations, lockTimeout: lockTimeout, crash: crash, failure: failure, observer: nil)
+    public func commit(_ operations: [Operation], lockTimeout: Double = 60) throws {
+        try commit(operations, lockTimeout: lockTimeout, crash: nil, failure: nil, observer: nil)
     }
 
-    /// ``commit(_:lockTimeout:crash:failure:)`` that also calls `observer` at every commit
-    /// step (the points of ``CrashPoint``), on the committing thread while it holds the
-    /// exclusive commit lock: tests run readers exactly between two steps.
+    /// ``commit(_:lockTimeout:)`` with fault injection for the crash-safety tests: `crash`
+    /// ends the process at that point, `failure` makes that operation fail; `observer` is
+    /// called at every commit step (the points of ``CrashPoint``), on the committing thread
+    /// while it holds the exclusive commit lock, so that tests run readers exactly between
+    /// two steps.
     @_spi(Testing)
-    public func commit(_ operations: [Operation], lockTimeout: Double = 60, crash: CrashPoint? = nil,
-                       failure: CrashPoint? = nil, observer: (@Sendable (CrashPoint) -> Void)?) throws {
+    public func commit(_ operations: [Operation], lockTimeout: Double = 60, crash: CrashPoint?,
+                       failure: CrashPoint?, observer: (@Sendable (CrashPoint) -> Void)? = nil) throws {
         for operation in operations { try Self.validate(operation, id: id, in: directory) }
         let lock = try RegistryLock.commitLock(registry: directory, exclusive: true, timeout: lockTimeout, create: true)
         defer { lock?.release() }

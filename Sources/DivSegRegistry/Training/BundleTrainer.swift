@@ -2,10 +2,13 @@ import DivSeg
 import DivSegCore
 import DivSegIO
 import Foundation
+import DivSegDatasets
 
 /// Trains a class bundle from image tags: the localizer of one class on the images tagged
-/// with it plus an equal number of images not tagged with it, written as a bundle directory
-/// (manifest, float16 localizer weights, corpus). The manifest records the corpus as
+/// with it against images not tagged with it (``negativesPerPositive``; by default every
+/// untagged image for the CAM-style localizer, one per positive for the paper's), written
+/// as a bundle directory (manifest, localizer weights — float16 for the paper's MLP with
+/// ``storage`` `.float16`, float32 for the small CAM-style one — and corpus). The manifest records the corpus as
 /// `coco:coco-mini` (kind and folder name, never a machine path) and corpus.csv each image's
 /// path relative to that folder with its SHA-256 (see ``DataRoots``).
 ///
@@ -16,7 +19,7 @@ import Foundation
 ///     backbone: identity, to: "classes/giraffe")
 /// ```
 public struct BundleTrainer: Sendable {
-    /// The localizer architecture (DESIGN.md §6; see ``LocalizerKind``).
+    /// The localizer architecture (TheMethod.md, "Localizers"; see ``LocalizerKind``).
     /// Default: ``LocalizerKind/cam``, chosen on coco-mini's train split (docs/RESULTS.md).
     public var kind = LocalizerKind.cam
     /// Negatives per positive; nil = the kind's own default (1 for the paper's localizer,

@@ -2,11 +2,14 @@ import DivSeg
 import DivSegCore
 import DivSegIO
 import Foundation
+import DivSegDatasets
 
-/// Trains the shared segmenter of a registry (DESIGN.md §1): on every image of the bundles'
-/// corpora, each registered class tagged in the image contributes k diverse points picked on
-/// its localizer's score map, background contributes k points least similar to all of them,
-/// and one segmenter is trained on the pooled points. With a ``SampleStore``, picks of
+/// Trains the shared segmenter of a registry (TheMethod.md): on every image of the bundles'
+/// corpora, each registered class tagged in the image contributes training points picked on
+/// its localizer's score map by ``sampler`` — by default dense labels (every location of a
+/// strided grid whose scaled score passes a threshold; background where no tagged class
+/// does), with the paper's k diverse points (and k background points least similar to
+/// them) one setting away — and one segmenter is trained on the pooled points. With a ``SampleStore``, picks of
 /// earlier retrainings are reused (see ``retrain(_:store:progress:)``), and images whose
 /// picks are all stored need no file; the others are found through ``dataRoots``. Changing a registry
 /// folder (lock, commit) is ``RegistryEditor``'s job; this type writes nothing but store
@@ -141,11 +144,8 @@ public struct SegmenterRetrainer: Sendable {
                 throw RegistryError.invalidClassName(name: bundle.name, reason: "two bundles use it ('\(bundle.directory)')")
             }
         }
-        let localizers = try Dictionary(registry.bundles.map { bundle in
-            do { return (bundle.name, try LocalizerFile.load(contentsOf: bundle.localizerPath)) } catch {
-                throw BundleError.badLocalizer(bundle: bundle.directory, detail: "\(error)")
-            }
-        }, uniquingKeysWith: { first, _ in first })
+        let localizers = try Dictionary(registry.bundles.map { ($0.name, try $0.loadLocalizer()) },
+                                        uniquingKeysWith: { first, _ in first })
         let channel = Dictionary(registry.segmenterClasses.enumerated().map { ($1, $0) }, uniquingKeysWith: { first, _ in first })
         let identities = Dictionary(registry.bundles.map { ($0.name, SampleKey.LocalizerIdentity($0)) }, uniquingKeysWith: { first, _ in first })
         let context = SampleKey.Context(sampler: sampler, weightsSHA256: cache.weightsSHA256, featureRule: cache.featureRule)

@@ -3,13 +3,15 @@ import DivSeg
 import DivSegCore
 import DivSegIO
 import Foundation
+import DivSegDatasets
+import DivSegExperiments
 
 extension DivSegRegistry {
     /// `divseg-registry baseline-cam --dataset SPEC [--train-split train] [--eval-split val] [--json PATH]`.
     struct BaselineCAM: ParsableCommand {
         static let configuration = CommandConfiguration(
             commandName: "baseline-cam",
-            abstract: "Train and evaluate the CAM peer (DESIGN.md §6) the method has to beat.",
+            abstract: "Train and evaluate the CAM peer (docs/RESULTS.md) the method has to beat.",
             discussion: """
                 A multi-label linear classifier (a sigmoid per class, Adam on binary cross-entropy) \
                 on globally averaged block5_conv3 features, trained on the train split's tags. Class \

@@ -4,6 +4,8 @@ import DivSegCore
 import DivSegIO
 import DivSegRegistry
 import Foundation
+import DivSegDatasets
+import DivSegExperiments
 
 extension DivSegRegistry {
     /// `divseg-registry diagnose --registry DIR --dataset SPEC --split S [--oracle-eval-split val] [--json PATH]`.
@@ -11,7 +13,7 @@ extension DivSegRegistry {
         static let configuration = CommandConfiguration(
             abstract: "Where the pipeline loses quality: pointing accuracy, sampling precision, oracle ceiling.",
             discussion: """
-                On the split's images with masks (DESIGN.md §6): per class, how often the top cell of \
+                On the split's images with masks (docs/RESULTS.md): per class, how often the top cell of \
                 the localizer's score lies inside the class's mask (images tagged with the class; a \
                 top cell on ignored ground truth is skipped); how many of the sampled training points \
                 are right (foreground picks inside their class's mask, background picks on true \
@@ -80,11 +82,7 @@ extension DivSegRegistry {
             let (registry, weights) = try registryOptions.open(backbone: backbone)
             guard !registry.bundles.isEmpty else { throw RegistryError.empty(registry.directory) }
             let names = registry.bundles.map(\.name)
-            let localizers = try registry.bundles.map { bundle in
-                do { return try LocalizerFile.load(contentsOf: bundle.localizerPath) } catch {
-                    throw BundleError.badLocalizer(bundle: bundle.directory, detail: "\(error)")
-                }
-            }
+            let localizers = try registry.bundles.map { try $0.loadLocalizer() }
             let extractor = try HypercolumnExtractor(weightsAt: weights)
             let cache = try cacheOptions.open(weights: weights)
             let features = { (path: String) throws -> CompactHypercolumns in try cache.features(for: path, extractor: extractor) }

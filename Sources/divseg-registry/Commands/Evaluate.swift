@@ -4,6 +4,8 @@ import DivSegCore
 import DivSegIO
 import DivSegRegistry
 import Foundation
+import DivSegDatasets
+import DivSegExperiments
 
 extension DivSegRegistry {
     /// `divseg-registry evaluate --dataset SPEC --split S [--json]`.

@@ -4,6 +4,8 @@ import DivSegCore
 import DivSegIO
 import DivSegRegistry
 import Foundation
+import DivSegDatasets
+import DivSegExperiments
 
 extension DivSegRegistry {
     /// `divseg-registry experiment --registry DIR --dataset SPEC --eval-split val [--compare-registry NAME=DIR …]`.

@@ -25,7 +25,7 @@ extension DivSegRegistry {
             guard let bundle = registry.bundle(named: className) else {
                 throw ValidationError("No class '\(className)' in \(registry.directory); `divseg-registry list` shows the classes.")
             }
-            let localizer = try LocalizerFile.load(contentsOf: bundle.localizerPath)
+            let localizer = try bundle.loadLocalizer()
             let picture = try ImageDecoder.decodeRGB(contentsOf: image)
             let features = try HypercolumnExtractor(weightsAt: weights).extractCompact(from: picture)
             let score = localizer.score(features)

@@ -3,6 +3,7 @@ import DivSeg
 import DivSegCore
 import DivSegRegistry
 import Foundation
+import DivSegDatasets
 
 extension DivSegRegistry {
     /// `divseg-registry train CLASS --dataset SPEC [--split S] --out DIR`.

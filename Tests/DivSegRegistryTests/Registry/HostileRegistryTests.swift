@@ -1,11 +1,12 @@
 import DivSeg
 import DivSegIO
-import DivSegRegistry
+@_spi(Testing) import DivSegRegistry
 import Foundation
 import Testing
 
 #if canImport(Glibc)
 import Glibc
+import DivSegDatasets
 #endif
 
 /// Hostile bundles and tampered registries (issue #10, registry part): real registries built

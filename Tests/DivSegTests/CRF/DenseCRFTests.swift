@@ -4,6 +4,7 @@ import DivSegIO
 import DivSegTestSupport
 import Foundation
 import Testing
+import DivSegDatasets
 
 /// Real coco-mini images and masks, and segmenter-like probabilities derived from the masks:
 /// the label shares of each cell of a coarse grid (as the 64×84 feature grid sees an image),

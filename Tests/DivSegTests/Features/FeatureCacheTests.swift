@@ -4,6 +4,7 @@ import DivSegIO
 import DivSegTestSupport
 import Foundation
 import Testing
+import DivSegMethodTestSupport
 
 @Suite("FeatureCache: content-keyed, validated feature files", .serialized)
 struct FeatureCacheTests {

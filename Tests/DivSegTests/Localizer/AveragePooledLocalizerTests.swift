@@ -3,6 +3,7 @@ import DivSegCore
 import DivSegIO
 import Foundation
 import Testing
+import DivSegMethodTestSupport
 
 @Suite("AveragePooledLocalizer: CAM-style localizer trained from tags on real giraffe images", .serialized)
 struct AveragePooledLocalizerTests {

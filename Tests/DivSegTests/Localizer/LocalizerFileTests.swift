@@ -3,6 +3,7 @@ import DivSegCore
 import DivSegIO
 import Foundation
 import Testing
+import DivSegMethodTestSupport
 
 @Suite("Localizer: HDF5 files")
 struct LocalizerFileTests {

@@ -2,6 +2,7 @@ import DivSeg
 import DivSegCore
 import Foundation
 import Testing
+import DivSegMethodTestSupport
 
 @Suite("Localizer: MIL losses and gradients")
 struct LocalizerLossTests {

@@ -2,6 +2,7 @@ import DivSeg
 import DivSegCore
 import DivSegIO
 import Testing
+import DivSegMethodTestSupport
 
 @Suite("Localizer: the exact shortcut on compact hypercolumns", .serialized)
 struct LocalizerShortcutTests {

@@ -3,6 +3,7 @@ import DivSegCore
 import DivSegIO
 import Foundation
 import Testing
+import DivSegMethodTestSupport
 
 @Suite("Localizer: MIL training from image tags on real giraffe images", .serialized)
 struct LocalizerTrainerTests {

@@ -4,6 +4,7 @@ import DivSegIO
 import Foundation
 import DivSegTestSupport
 import Testing
+import DivSegMethodTestSupport
 
 /// Issue #10, case 16: a NaN or infinity in loaded weights or cached features is never used
 /// silently — the VGG file and localizer files are refused with the file (and array) named,

@@ -1,0 +1,163 @@
+import DivSeg
+import DivSegIO
+import Foundation
+import DivSegDatasets
+
+/// A registry folder of class bundles seen through one ``Backbone``: segment images with
+/// its classes, and add, remove or retrain them. The façade over ``Registry`` (snapshots),
+/// ``SegmentationPipeline``, ``BundleTrainer`` and ``RegistryEditor``; every change goes
+/// through the editor, so it is locked, journalled and all-or-nothing like the CLI's.
+///
+/// Segment with the registry's classes:
+///
+/// ```swift
+/// import DivSegKit
+///
+/// let registry = try Backbone.load().registry(at: "classes")
+/// let result = try registry.segment(imageAt: "photos/giraffe.jpg")
+/// try PNGEncoder.write(result.labels, palette: result.palette, to: "out/giraffe.png")
+/// for area in result.areas { print(area.name, area.fraction) }
+/// ```
+///
+/// Teach it a class from tagged images, then undo it:
+///
+/// ```swift
+/// var registry = try Backbone.load().registry(at: "classes")
+/// registry.dataRoots.explicit = ["../shared/data/coco-mini"]   // where corpus images are
+/// let added = try registry.add(trainingClass: "zebra", from: "coco:../shared/data/coco-mini", split: "train")
+/// print(added.summary)                                          // label id, retraining
+/// try registry.remove("zebra")
+/// ```
+public struct ClassRegistry: Sendable {
+    /// The registry folder when none is named (the CLI's `--registry` default).
+    public static let defaultDirectory = "classes"
+
+    /// The registry folder.
+    public let directory: String
+    /// The backbone bundles and segmenter must have been trained on.
+    public let backbone: Backbone
+    /// Where training images' features are kept between runs.
+    public var cache: FeatureCache
+    /// How the shared segmenter is retrained after a change (sampler, trainer); its
+    /// defaults are the library's (``SegmenterRetrainer``).
+    public var sampler: PointSampler
+    /// The segmenter's training settings.
+    public var trainer: SegmenterTrainer
+    /// Where corpus images are found on this machine (see ``DataRoots``).
+    public var dataRoots = DataRoots()
+    /// Seconds to wait for another process changing the registry
+    /// (``RegistryEditor/lockTimeoutRange``).
+    public var lockTimeout: Double = 60
+    /// Receives notes of changes (e.g. damaged sample-store entries being recomputed).
+    public var log: (@Sendable (String) -> Void)?
+
+    /// A registry at `directory` for `backbone`; see ``Backbone/registry(at:featureCache:)``.
+    public init(directory: String, backbone: Backbone, cache: FeatureCache) {
+        self.directory = directory
+        self.backbone = backbone
+        self.cache = cache
+        let defaults = SegmenterRetrainer(extractor: backbone.extractor, cache: cache)
+        self.sampler = defaults.sampler
+        self.trainer = defaults.trainer
+    }
+
+    // MARK: - Reading
+
+    /// The registry as it is now: healthy bundles, refused ones with the reason, label ids.
+    ///
+    /// - Throws: ``RegistryError/notFound(_:)`` for a missing folder.
+    public func snapshot() throws -> Registry {
+        try Registry.open(directory, backbone: backbone.identity)
+    }
+
+    /// A pipeline that segments with the registry's segmenter and writes the registry's
+    /// label ids (not segmenter channel numbers).
+    ///
+    /// - Parameter crf: refine with the dense CRF (nil: plain upsampled argmax).
+    /// - Throws: ``RegistryError/noSegmenter(_:)`` or ``RegistryError/staleSegmenter(_:)``
+    ///   (run ``retrain(progress:)``), or the segmenter file's error.
+    public func pipeline(crf: DenseCRFParameters? = nil) throws -> SegmentationPipeline {
+        try pipeline(for: snapshot(), crf: crf)
+    }
+
+    /// The pipeline of one snapshot, so that a caller that also reads the snapshot's names
+    /// sees the same class set as the segmenter.
+    func pipeline(for registry: Registry, crf: DenseCRFParameters?) throws -> SegmentationPipeline {
+        SegmentationPipeline(extractor: backbone.extractor, segmenter: try registry.loadSegmenter(),
+                             channelLabels: registry.channelLabels, crf: crf)
+    }
+
+    /// Segments the PNG or JPEG image at `path` with the registry's classes.
+    ///
+    /// - Throws: ``ImageError`` naming the file, or what ``pipeline(crf:)`` throws.
+    public func segment(imageAt path: String, crf: DenseCRFParameters? = nil) throws -> SegmentationResult {
+        let registry = try snapshot()
+        let pipeline = try pipeline(for: registry, crf: crf)
+        let image = try ImageDecoder.decodeRGB(contentsOf: path)
+        return SegmentationResult(image: image, labels: try pipeline.segment(image), registry: registry)
+    }
+
+    // MARK: - Changes
+
+    /// Trains a bundle for `className` from the tags of `dataset` (a dataset spec such as
+    /// `coco:DIR` or `tags:FILE.csv`; see ``Dataset/open(spec:split:)``) and adds it: the
+    /// bundle is written to a scratch folder, validated, copied in under the registry's
+    /// lock, and the segmenter is retrained for the new class set.
+    ///
+    /// - Parameters:
+    ///   - localizer: the bundle trainer's settings (architecture, epochs, seed); the
+    ///     library's defaults when omitted.
+    /// - Throws: ``DatasetError`` for the dataset, the trainer's errors (e.g. no image tagged
+    ///   `className`), and what ``add(bundleAt:retrain:progress:)`` throws. Nothing in the
+    ///   registry changes then.
+    @discardableResult
+    public func add(trainingClass className: String, from dataset: String, split: String? = nil,
+                    localizer: BundleTrainer = BundleTrainer(),
+                    progress: ((SegmenterRetrainer.Phase) -> Void)? = nil) throws -> ChangeReport {
+        let data = try Dataset.open(spec: dataset, split: split)
+        let scratch = FileManager.default.temporaryDirectory
+            .appendingPathComponent("divseg-bundle-\(UUID().uuidString)").path
+        defer { try? FileManager.default.removeItem(atPath: scratch) }
+        let (bundle, _) = try localizer.train(className: className, dataset: data, spec: dataset,
+                                              extractor: backbone.extractor, cache: cache,
+                                              backbone: backbone.identity, to: scratch + "/bundle")
+        var editor = self.editor()
+        // The corpus was just read from there: its images need no other root.
+        editor.retrainer?.dataRoots.explicit.append(BundleTrainer.dataRoot(of: data, spec: dataset))
+        return try editor.add(bundleAt: bundle.directory, progress: progress)
+    }
+
+    /// Validates the bundle at `source`, copies it in and (with `retrain`) retrains the
+    /// segmenter; see ``RegistryEditor/add(bundleAt:retrain:progress:)``.
+    @discardableResult
+    public func add(bundleAt source: String, retrain: Bool = true,
+                    progress: ((SegmenterRetrainer.Phase) -> Void)? = nil) throws -> ChangeReport {
+        try editor().add(bundleAt: source, retrain: retrain, progress: progress)
+    }
+
+    /// Removes a class (its label id stays reserved) and (with `retrain`) retrains the
+    /// segmenter; see ``RegistryEditor/remove(_:retrain:progress:)``.
+    @discardableResult
+    public func remove(_ className: String, retrain: Bool = true,
+                       progress: ((SegmenterRetrainer.Phase) -> Void)? = nil) throws -> ChangeReport {
+        try editor().remove(className, retrain: retrain, progress: progress)
+    }
+
+    /// Retrains the shared segmenter for the registered classes.
+    @discardableResult
+    public func retrain(progress: ((SegmenterRetrainer.Phase) -> Void)? = nil) throws -> ChangeReport {
+        try editor().retrain(progress: progress)
+    }
+
+    /// The editor every change goes through, always with a retrainer.
+    func editor() -> RegistryEditor {
+        var retrainer = SegmenterRetrainer(extractor: backbone.extractor, cache: cache)
+        retrainer.sampler = sampler
+        retrainer.trainer = trainer
+        retrainer.dataRoots = dataRoots
+        var editor = RegistryEditor(directory: directory, backbone: backbone.identity, retrainer: retrainer)
+        editor.lockTimeout = lockTimeout
+        editor.log = log
+        return editor
+    }
+}
