@@ -237,123 +237,327 @@ static uint64_t le_u64(const unsigned char *p) {
 // H5HG_read copy gigabytes out of bounds (a crash), a zero-sized free-space object makes the
 // collection decoder loop for ever. Found by Fuzz/FuzzModelFiles; see docs/RELIABILITY.md.
 // Before HDF5 sees a file, every collection in it (signature, version 1, zero reserved bytes)
-// must lie inside the file and its objects must tile it exactly as HDF5 will decode them.
-// Returns 0 (consistent, or not checkable: not a regular file, lengths other than 8 bytes)
-// or 1 with a message.
-static int global_heaps_damaged(const char *path, char *msg, size_t cap) {
+// must lie inside the file and its objects must tile it exactly as HDF5 will decode them
+// (global_heaps_damaged); before HDF5 reads a variable-length value, the heap ids it will
+// follow are checked against the collections (vl_data_damaged).
+enum { MAX_COLLECTIONS = 256 };
+
+// One collection: where it is, how many slots libhdf5 gives its object table, and the size
+// of each object by index (UINT64_MAX: no object), grown as objects are found.
+typedef struct {
+    size_t start;
+    uint64_t slots;
+    uint64_t *sizes;
+    size_t count;    // entries of `sizes`
+} heap_collection;
+
+static int record_object(heap_collection *c, unsigned idx, uint64_t size) {
+    if (idx >= c->count) {
+        size_t n = (size_t)idx + 1;
+        uint64_t *grown = realloc(c->sizes, n * sizeof *grown);
+        if (grown == NULL) return 0;
+        for (size_t i = c->count; i < n; i++) grown[i] = UINT64_MAX;
+        c->sizes = grown;
+        c->count = n;
+    }
+    c->sizes[idx] = size;
+    return 1;
+}
+
+static uint64_t object_size(const heap_collection *c, uint32_t idx) {
+    return idx > 0 && idx < c->count ? c->sizes[idx] : UINT64_MAX;
+}
+
+// Walks the objects of the collection at `start` (its `length` checked against the file):
+// they must tile it exactly as libhdf5 decodes them. Fills `heap` (free heap->sizes after);
+// returns 1 with a message for a damaged collection.
+static int walk_collection(const unsigned char *file, size_t start, uint64_t length, heap_collection *heap,
+                           char *msg, size_t cap) {
+    const unsigned char *p = file + start;
+    *heap = (heap_collection){start, 0, NULL, 0};
+    // Objects: index (2), reference count (2), reserved (4), size (8), data padded to 8
+    // bytes; index 0 is the free space, whose size includes its header. The table is sized
+    // as H5HG__cache_heap_deserialize sizes it.
+    uint64_t nalloc = (length - 16) / 16 + 2;
+    uint64_t pos = 16;
+    while (pos < length) {
+        if (length - pos < 16) break;   // a tail too small for a header is free space
+        const unsigned char *h = p + pos;
+        unsigned idx = h[0] | (unsigned)h[1] << 8;
+        uint64_t object = le_u64(h + 8);
+        uint64_t need;
+        if (idx >= nalloc) nalloc = nalloc * 2 > (uint64_t)idx + 1 ? nalloc * 2 : (uint64_t)idx + 1;
+        if (idx == 0) {
+            need = object;
+        } else if (object > length) {
+            need = UINT64_MAX;
+        } else {
+            need = 16 + ((object + 7) & ~(uint64_t)7);
+        }
+        if (need == 0 || need > length - pos) {
+            set_msg(msg, cap, "global heap collection at byte %zu: object %u at byte %llu claims %llu bytes, "
+                    "more than its collection holds", start, idx,
+                    (unsigned long long)(start + pos), (unsigned long long)object);
+            free(heap->sizes);
+            heap->sizes = NULL;
+            return 1;
+        }
+        // Out of memory: the object is not recorded, its heap ids are not checked.
+        if (idx > 0) (void)record_object(heap, idx, object);
+        pos += need;
+    }
+    heap->slots = nalloc;
+    return 0;
+}
+
+// A file mapped for the checks below, with its global heap collections.
+typedef struct {
+    const unsigned char *file;
+    size_t size;
+    size_t base;    // offset of the superblock: heap addresses are relative to it
+    heap_collection heaps[MAX_COLLECTIONS];
+    int collections;
+} heap_scan;
+
+static void release_scan(heap_scan *scan) {
+    for (int c = 0; c < scan->collections; c++) free(scan->heaps[c].sizes);
+    scan->collections = 0;
+    if (scan->file) munmap((void *)scan->file, scan->size);
+    scan->file = NULL;
+}
+
+// Maps `path` and (with `collections`) walks its collections. Returns -1 when the file
+// cannot be checked (not a regular file, no superblock, lengths other than 8 bytes), 1 when
+// a collection is damaged (message set), 0 otherwise; release_scan frees it in every case.
+static int scan_heaps(const char *path, int collections, heap_scan *scan, char *msg, size_t cap) {
     static const unsigned char hdf5_sig[8] = {0x89, 'H', 'D', 'F', '\r', '\n', 0x1a, '\n'};
     static const unsigned char gcol[8] = {'G', 'C', 'O', 'L', 1, 0, 0, 0};
+    memset(scan, 0, sizeof *scan);
     int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
-    if (fd < 0) return 0;
+    if (fd < 0) return -1;
     struct stat st;
     if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) || st.st_size < 64) {
         close(fd);
-        return 0;
+        return -1;
     }
     size_t size = (size_t)st.st_size;
     const unsigned char *file = mmap(NULL, size, PROT_READ, MAP_PRIVATE, fd, 0);
     close(fd);
-    if (file == MAP_FAILED) return 0;
-    int damaged = 0;
-    // Collections seen (file offset, number of object slots libhdf5 will allocate).
-    enum { MAX_COLLECTIONS = 256 };
-    enum { MAX_SIZES = 64 };
-    size_t starts[MAX_COLLECTIONS];
-    uint64_t slots[MAX_COLLECTIONS];
-    uint64_t sizes[MAX_COLLECTIONS][MAX_SIZES];   // sizes of the collection's first objects
-    int counts[MAX_COLLECTIONS];
-    int collections = 0;
-    counts[0] = 0;
+    if (file == MAP_FAILED) return -1;
+    scan->file = file;
+    scan->size = size;
     // The superblock (at 0 or after a user block) says how wide lengths are.
     size_t base = SIZE_MAX;
     for (size_t off = 0; off + 16 <= size; off = off == 0 ? 512 : off * 2)
         if (memcmp(file + off, hdf5_sig, 8) == 0) { base = off; break; }
-    if (base != SIZE_MAX) {
-        unsigned version = file[base + 8];
-        size_t at = version <= 1 ? base + 14 : base + 10;
-        unsigned lengths = at < size ? file[at] : 0;
-        if (lengths == 8) {
-            const unsigned char *p = file;
-            const unsigned char *end = file + size;
-            while (!damaged && (p = find_bytes(p, end, gcol, 8)) != NULL) {
-                size_t start = (size_t)(p - file);
-                if (size - start < 16) break;
-                uint64_t length = le_u64(p + 8);
-                if (length < 16 || length > size - start) {
-                    set_msg(msg, cap, "global heap collection at byte %zu claims %llu bytes, past the end of the file",
-                            start, (unsigned long long)length);
+    if (base == SIZE_MAX) { release_scan(scan); return -1; }
+    unsigned version = file[base + 8];
+    size_t at = version <= 1 ? base + 14 : base + 10;
+    if ((at < size ? file[at] : 0) != 8) { release_scan(scan); return -1; }
+    scan->base = base;
+    if (!collections) return 0;
+    const unsigned char *p = file;
+    const unsigned char *end = file + size;
+    while ((p = find_bytes(p, end, gcol, 8)) != NULL) {
+        size_t start = (size_t)(p - file);
+        if (size - start < 16) break;
+        uint64_t length = le_u64(p + 8);
+        if (length < 16 || length > size - start) {
+            set_msg(msg, cap, "global heap collection at byte %zu claims %llu bytes, past the end of the file",
+                    start, (unsigned long long)length);
+            return 1;
+        }
+        heap_collection heap;
+        if (walk_collection(file, start, length, &heap, msg, cap)) return 1;
+        if (scan->collections < MAX_COLLECTIONS) scan->heaps[scan->collections++] = heap;
+        else free(heap.sizes);
+        p += 8;
+    }
+    return 0;
+}
+
+// A variable-length value is stored as a heap id: its length (4: the bytes of a string), the
+// collection's address (8, relative to the superblock) and the object's index (4). libhdf5
+// 1.10 trusts all three: it reads obj[index] without checking it against its table (an index
+// past it is a wild pointer), and it allocates and clears a buffer of the claimed length
+// before it looks at the collection (a 12 KB file made it take 1.9 GB). Both found by
+// Fuzz/FuzzModelFiles. What the heap id at byte `at` of the file must satisfy, or 0 with
+// nothing to say; a zero length (an empty or null value) is never read.
+static int heap_id_problem(const heap_scan *scan, size_t at, char *msg, size_t cap) {
+    static const unsigned char gcol[8] = {'G', 'C', 'O', 'L', 1, 0, 0, 0};
+    const unsigned char *id = scan->file + at;
+    uint32_t length = (uint32_t)id[0] | (uint32_t)id[1] << 8 | (uint32_t)id[2] << 16 | (uint32_t)id[3] << 24;
+    uint64_t address = le_u64(id + 4);
+    uint32_t idx = (uint32_t)id[12] | (uint32_t)id[13] << 8 | (uint32_t)id[14] << 16 | (uint32_t)id[15] << 24;
+    if (length == 0) return 0;
+    size_t room = scan->size - scan->base;   // bytes from the superblock on
+    if (room < 16 || address > room - 16 || memcmp(scan->file + scan->base + address, gcol, 8) != 0) {
+        set_msg(msg, cap, "the heap id at byte %zu claims %u bytes at byte %llu, where there is no global heap collection",
+                at, length, (unsigned long long)address + scan->base);
+        return 1;
+    }
+    size_t start = scan->base + (size_t)address;
+    uint64_t collection = le_u64(scan->file + start + 8);
+    if (collection < 16 || collection > scan->size - start) {
+        set_msg(msg, cap, "global heap collection at byte %zu claims %llu bytes, past the end of the file", start,
+                (unsigned long long)collection);
+        return 1;
+    }
+    heap_collection heap;
+    if (walk_collection(scan->file, start, collection, &heap, msg, cap)) return 1;
+    uint64_t named = object_size(&heap, idx);
+    free(heap.sizes);
+    if (named == UINT64_MAX) {
+        set_msg(msg, cap, "the heap id at byte %zu refers to object %u of the global heap collection at byte %zu, "
+                "which has no such object", at, idx, start);
+        return 1;
+    }
+    if (length > named) {
+        set_msg(msg, cap, "the heap id at byte %zu claims %u bytes of object %u of the global heap collection "
+                "at byte %zu, which holds %llu", at, length, idx, start, (unsigned long long)named);
+        return 1;
+    }
+    return 0;
+}
+
+// Returns 0 (consistent, or not checkable) or 1 with a message.
+static int global_heaps_damaged(const char *path, char *msg, size_t cap) {
+    heap_scan scan;
+    int damaged = scan_heaps(path, 1, &scan, msg, cap);
+    if (damaged != 0) {
+        release_scan(&scan);
+        return damaged > 0;
+    }
+    // Heap ids are found where libhdf5 reads them (see vl_data_damaged); here, before the
+    // file is opened, every 8 bytes equal to a collection's address are taken for one when
+    // the length before them is one of the collection's object sizes (the address alone
+    // also turns up in other structures and in raw data): its index must fit the table.
+    const unsigned char *end = scan.file + scan.size;
+    for (int c = 0; c < scan.collections && !damaged; c++) {
+        const heap_collection *heap = &scan.heaps[c];
+        unsigned char address[8];
+        uint64_t relative = (uint64_t)(heap->start - scan.base);
+        for (int b = 0; b < 8; b++) address[b] = (unsigned char)(relative >> (8 * b));
+        const unsigned char *q = scan.file + 4;
+        while (!damaged && (q = find_bytes(q, end, address, 8)) != NULL) {
+            if ((size_t)(end - q) >= 12) {
+                uint32_t length = (uint32_t)q[-4] | (uint32_t)q[-3] << 8 | (uint32_t)q[-2] << 16 | (uint32_t)q[-1] << 24;
+                uint32_t idx = (uint32_t)q[8] | (uint32_t)q[9] << 8 | (uint32_t)q[10] << 16 | (uint32_t)q[11] << 24;
+                int known = 0;
+                for (size_t k = 1; k < heap->count && !known; k++) known = heap->sizes[k] == length;
+                if (known && idx >= heap->slots) {
+                    set_msg(msg, cap, "the heap id at byte %zu refers to object %u of the global heap collection "
+                            "at byte %zu, which has %llu slots", (size_t)(q - scan.file), idx, heap->start,
+                            (unsigned long long)heap->slots);
                     damaged = 1;
-                    break;
-                }
-                // Objects: index (2), reference count (2), reserved (4), size (8), data padded
-                // to 8 bytes; index 0 is the free space, whose size includes its header.
-                // As H5HG__cache_heap_deserialize sizes its object table.
-                uint64_t nalloc = (length - 16) / 16 + 2;
-                uint64_t pos = 16;
-                while (pos < length) {
-                    if (length - pos < 16) break;   // a tail too small for a header is free space
-                    const unsigned char *h = p + pos;
-                    unsigned idx = h[0] | (unsigned)h[1] << 8;
-                    uint64_t object = le_u64(h + 8);
-                    uint64_t need;
-                    if (idx >= nalloc) nalloc = nalloc * 2 > (uint64_t)idx + 1 ? nalloc * 2 : (uint64_t)idx + 1;
-                    if (idx == 0) {
-                        need = object;
-                    } else if (object > length) {
-                        need = UINT64_MAX;
-                    } else {
-                        need = 16 + ((object + 7) & ~(uint64_t)7);
-                    }
-                    if (need == 0 || need > length - pos) {
-                        set_msg(msg, cap, "global heap collection at byte %zu: object %u at byte %llu claims %llu bytes, "
-                                "more than its collection holds", start, idx,
-                                (unsigned long long)(start + pos), (unsigned long long)object);
-                        damaged = 1;
-                        break;
-                    }
-                    if (idx > 0 && collections < MAX_COLLECTIONS && counts[collections] < MAX_SIZES)
-                        sizes[collections][counts[collections]++] = object;
-                    pos += need;
-                }
-                if (!damaged && collections < MAX_COLLECTIONS) {
-                    starts[collections] = start;
-                    slots[collections++] = nalloc;
-                }
-                if (collections < MAX_COLLECTIONS) counts[collections] = 0;
-                p += 8;
-            }
-            // A variable-length string is stored as a heap id: length (4), the collection's
-            // address (8, relative to the superblock), object index (4). libhdf5 reads
-            // obj[index] without checking it against its table: an index past it is a wild
-            // pointer (found by Fuzz/FuzzModelFiles). Every 8 bytes equal to a collection's
-            // address after the length of one of its objects are taken for a heap id; its
-            // index must fit the collection's table.
-            for (int c = 0; c < collections && !damaged; c++) {
-                unsigned char address[8];
-                uint64_t relative = (uint64_t)(starts[c] - base);
-                for (int b = 0; b < 8; b++) address[b] = (unsigned char)(relative >> (8 * b));
-                const unsigned char *q = file + 4;
-                while (!damaged && (q = find_bytes(q, end, address, 8)) != NULL) {
-                    if ((size_t)(end - q) >= 12) {
-                        uint32_t length = (uint32_t)q[-4] | (uint32_t)q[-3] << 8 | (uint32_t)q[-2] << 16 | (uint32_t)q[-1] << 24;
-                        uint32_t idx = (uint32_t)q[8] | (uint32_t)q[9] << 8 | (uint32_t)q[10] << 16 | (uint32_t)q[11] << 24;
-                        // A length that is one of the collection's objects' first: the
-                        // address alone also turns up in other structures and in raw data.
-                        int known = 0;
-                        for (int k = 0; k < counts[c] && !known; k++) known = sizes[c][k] == length;
-                        if (known && idx >= slots[c]) {
-                            set_msg(msg, cap, "the heap id at byte %zu refers to object %u of the global heap collection "
-                                    "at byte %zu, which has %llu slots", (size_t)(q - file), idx, starts[c],
-                                    (unsigned long long)slots[c]);
-                            damaged = 1;
-                        }
-                    }
-                    q += 1;
                 }
             }
+            q += 1;
         }
     }
-    munmap((void *)file, size);
+    release_scan(&scan);
+    return damaged;
+}
+
+static size_t pad8(size_t n) { return (n + 7) & ~(size_t)7; }
+
+// The number of elements of the dataspace message at `at` (`bytes` long; lengths of 8
+// bytes): version 1 (rank, flags, 5 reserved bytes, dimensions) or 2 (rank, flags, type,
+// dimensions; type 0 scalar, 2 null). Returns 0 when it is not one.
+static int dataspace_points(const heap_scan *scan, size_t at, size_t bytes, uint64_t *points) {
+    const unsigned char *f = scan->file;
+    if (bytes < 4 || at > scan->size || scan->size - at < bytes) return 0;
+    unsigned version = f[at], rank = f[at + 1];
+    size_t dims;
+    if (version == 1) {
+        dims = at + 8;
+    } else if (version == 2) {
+        if (f[at + 3] == 0 || f[at + 3] == 2) {
+            *points = f[at + 3] == 0 ? 1 : 0;
+            return 1;
+        }
+        dims = at + 4;
+    } else {
+        return 0;
+    }
+    if (rank > 32 || dims + (size_t)rank * 8 > at + bytes) return 0;
+    uint64_t n = 1;
+    for (unsigned i = 0; i < rank; i++) {
+        uint64_t d = le_u64(f + dims + 8 * (size_t)i);
+        if (d != 0 && n > UINT64_MAX / d) return 0;
+        n *= d;
+    }
+    *points = n;
+    return 1;
+}
+
+// Before libhdf5 reads `count` variable-length values of attribute `name` (of any object) or
+// of a contiguous dataset at file offset `offset` (HADDR_UNDEF for an attribute), their heap
+// ids are checked in the file's bytes (heap_id_problem). An attribute's values are the last
+// part of its attribute message (version 1: name, datatype and dataspace each padded to 8
+// bytes; versions 2 and 3: unpadded), found by the attribute's name and message header; an
+// occurrence that is not a variable-length attribute message of `count` elements is skipped,
+// the first that is one is checked. Returns 1 with a
+// message for a damaged heap id, 0 otherwise (also when nothing could be checked: a file
+// not mapped, attributes in dense storage).
+static int vl_data_damaged(hid_t obj, const char *name, haddr_t offset, uint64_t count, char *msg, size_t cap) {
+    if (count == 0) return 0;
+    ssize_t n = H5Fget_name(obj, NULL, 0);
+    if (n <= 0) return 0;
+    char *path = malloc((size_t)n + 1);
+    if (path == NULL) return 0;
+    H5Fget_name(obj, path, (size_t)n + 1);
+    heap_scan scan;
+    int status = scan_heaps(path, 0, &scan, msg, cap);
+    free(path);
+    if (status != 0) {
+        release_scan(&scan);
+        return status > 0;
+    }
+    int damaged = 0;
+    if (count > scan.size / 16) {
+        set_msg(msg, cap, "%llu variable-length values cannot fit in the file's %zu bytes", (unsigned long long)count,
+                scan.size);
+        damaged = 1;
+    } else if (name == NULL) {
+        size_t data = (size_t)offset;
+        if (offset != HADDR_UNDEF && offset <= scan.size - scan.base && scan.size - scan.base - offset >= count * 16) {
+            for (uint64_t i = 0; i < count && !damaged; i++)
+                damaged = heap_id_problem(&scan, scan.base + data + (size_t)i * 16, msg, cap);
+        }
+    } else {
+        size_t len = strlen(name) + 1;   // stored with its NUL
+        const unsigned char *p = scan.file;
+        const unsigned char *end = scan.file + scan.size;
+        while (!damaged && (p = find_bytes(p, end, (const unsigned char *)name, len)) != NULL) {
+            size_t at = (size_t)(p - scan.file);
+            p += 1;
+            size_t header = 0, type = 0, space = 0, data = 0;
+            for (int v = 1; v <= 3 && data == 0; v++) {
+                header = v == 3 ? 9 : 8;
+                if (at < header || scan.file[at - header] != v) continue;
+                const unsigned char *h = scan.file + at - header;
+                size_t nsize = h[2] | (size_t)h[3] << 8, tsize = h[4] | (size_t)h[5] << 8, ssize = h[6] | (size_t)h[7] << 8;
+                if (nsize != len || tsize < 8) continue;
+                type = at + (v == 1 ? pad8(nsize) : nsize);
+                space = type + (v == 1 ? pad8(tsize) : tsize);
+                data = space + (v == 1 ? pad8(ssize) : ssize);
+            }
+            // Class 9 (variable-length) in the low bits of the datatype's first byte, and as
+            // many elements as libhdf5 reports: the same name may be an attribute of other
+            // objects too (or appear elsewhere).
+            if (data == 0 || type >= scan.size || (scan.file[type] & 0x0f) != 9) continue;
+            if (data > scan.size || scan.size - data < count * 16) continue;
+            uint64_t points = 0;
+            if (!dataspace_points(&scan, space, data - space, &points) || points != count) continue;
+            for (uint64_t i = 0; i < count && !damaged; i++)
+                damaged = heap_id_problem(&scan, data + (size_t)i * 16, msg, cap);
+            // The first message that fits is taken for the attribute's: object headers come
+            // early in a file, and the search does not read the rest of a large file.
+            break;
+        }
+    }
+    release_scan(&scan);
     return damaged;
 }
 
@@ -927,8 +1131,8 @@ static void reclaim_vl(hid_t type, hid_t space, void *buf) {
 
 // Reads the strings of an attribute (is_attr) or dataset `obj` into `pk`. `what` names the
 // object in messages. Fixed-length strings are cut at their padding.
-static ds_h5_status read_strings(hid_t obj, int is_attr, const char *what, packer *pk, char *msg,
-                                 size_t cap) {
+static ds_h5_status read_strings(hid_t obj, int is_attr, const char *attr_name, const char *what, packer *pk,
+                                 char *msg, size_t cap) {
     hid_t ftype = -1, mtype = -1, space = -1;
     char **vl = NULL;
     char *raw = NULL;
@@ -955,6 +1159,13 @@ static ds_h5_status read_strings(hid_t obj, int is_attr, const char *what, packe
     H5Tset_cset(mtype, H5Tget_cset(ftype));
     if (H5Tis_variable_str(ftype) > 0) {
         H5Tset_size(mtype, H5T_VARIABLE);
+        char detail[400];
+        if (vl_data_damaged(obj, is_attr ? attr_name : NULL, is_attr ? HADDR_UNDEF : H5Dget_offset(obj),
+                            (uint64_t)n, detail, sizeof detail)) {
+            set_msg(msg, cap, "%s: %s", what, detail);
+            st = DS_H5_CORRUPT;
+            goto done;
+        }
         vl = calloc((size_t)n + 1, sizeof(char *));
         if (vl == NULL) { st = DS_H5_NOMEM; set_msg(msg, cap, "out of memory"); goto done; }
         herr_t r = n == 0 ? 0
@@ -1031,7 +1242,7 @@ ds_h5_status ds_h5_read_string_attribute(int64_t file, const char *object, const
     if (st == DS_H5_OK) {
         char what[512];
         snprintf(what, sizeof what, "attribute '%s' of '%s'", name, object);
-        st = read_strings(attr, 1, what, &pk, msg, cap);
+        st = read_strings(attr, 1, name, what, &pk, msg, cap);
     }
     st = finish_pack(st, &pk, out, out_bytes, out_count);
     if (attr >= 0) H5Aclose(attr);
@@ -1050,7 +1261,7 @@ ds_h5_status ds_h5_read_string_dataset(int64_t file, const char *name, char **ou
     if (st == DS_H5_OK) {
         char what[512];
         snprintf(what, sizeof what, "'%s'", name);
-        st = read_strings(dset, 0, what, &pk, msg, cap);
+        st = read_strings(dset, 0, NULL, what, &pk, msg, cap);
     }
     st = finish_pack(st, &pk, out, out_bytes, out_count);
     if (dset >= 0) H5Dclose(dset);

@@ -1,14 +1,20 @@
 /// Class names as the method uses them: the PASCAL VOC list, and the canonicalisation that
 /// maps other datasets' spellings (COCO's "airplane", "dining table", …) onto one name.
 ///
-/// A canonical name is lower-case with single spaces, and an alias is replaced by its target.
-/// Names that are not aliases pass through lower-cased, so COCO-only classes keep their
-/// COCO name ("giraffe", "teddy bear").
+/// A canonical name is lower-case, an alias is replaced by its target, and the spaces
+/// between words become `_`: a canonical name is also a valid class name (the class-name
+/// grammar has no spaces, see the README), so COCO's multi-word categories can be trained
+/// and evaluated under one name ("traffic light" → `traffic_light`, "hot dog" → `hot_dog`).
+/// The same mapping is applied to dataset tags, to ground-truth category names and to the
+/// names users type, so "traffic light", "Traffic  Light" and "traffic_light" are one class.
+/// (No COCO, VOC or MSRC category contains `_`, so the mapping loses nothing; a bundle
+/// trained on such a class keeps the dataset's spelling as an alias.)
 ///
 /// ```swift
 /// ClassNames.canonical("Airplane")          // "aeroplane"
 /// ClassNames.canonical("  Dining  Table ")  // "diningtable"
 /// ClassNames.canonical("Giraffe")           // "giraffe"
+/// ClassNames.canonical("traffic light")     // "traffic_light"
 ///
 /// // A bundle declaring its own aliases extends the table:
 /// let names = ClassNames.standard.adding(aliases: ["camelopard": "giraffe"])
@@ -64,14 +70,33 @@ public struct ClassNames: Sendable, Equatable {
     }
 
     /// The canonical form of `name` under this table: trimmed, lower-cased, inner runs of
-    /// white space collapsed to one space, then replaced by its alias target if it has one.
+    /// white space collapsed, replaced by its alias target if it has one (an alias may be
+    /// written with `_` for its spaces), and the remaining spaces turned into `_`.
     ///
     /// ```swift
-    /// ClassNames.standard.canonical("TV")   // "tvmonitor"
+    /// ClassNames.standard.canonical("TV")              // "tvmonitor"
+    /// ClassNames.standard.canonical("dining_table")    // "diningtable"
+    /// ClassNames.standard.canonical("Teddy Bear")      // "teddy_bear"
     /// ```
     public func canonical(_ name: String) -> String {
         let key = Self.normalize(name)
-        return aliases[key] ?? key
+        let target = aliases[key] ?? aliases[Self.spelled(key)] ?? key
+        return Self.joined(target)
+    }
+
+    /// A canonical name with `_` turned back into spaces: the dataset spelling of a COCO
+    /// class (`traffic_light` → "traffic light"), kept as an alias by bundles.
+    ///
+    /// ```swift
+    /// ClassNames.spelled("teddy_bear")   // "teddy bear"
+    /// ```
+    public static func spelled(_ name: String) -> String {
+        name.split(separator: "_", omittingEmptySubsequences: true).joined(separator: " ")
+    }
+
+    /// Spaces between words become `_` (the names are already normalised).
+    private static func joined(_ name: String) -> String {
+        name.split(separator: " ").joined(separator: "_")
     }
 
     /// ``canonical(_:)`` under the ``standard`` table.

@@ -39,7 +39,7 @@ struct DatasetCOCOTests {
         #expect((counts["aeroplane"] ?? 0) > 0)
         #expect(counts["dining table"] == nil && (counts["diningtable"] ?? 0) > 0)
         #expect(counts["couch"] == nil && counts["tv"] == nil && counts["motorcycle"] == nil)
-        #expect((counts["teddy bear"] ?? 0) > 0)
+        #expect((counts["teddy_bear"] ?? 0) > 0 && counts["teddy bear"] == nil)
         let giraffe = try #require(try Self.mini.get().sample(id: "000000000025"))
         #expect(giraffe.tags == ["giraffe"])
         #expect(try Self.mini.get().sample(id: "000000000081")?.tags == ["aeroplane"])
@@ -66,6 +66,23 @@ struct DatasetCOCOTests {
         let plane = try #require(try Self.mini.get().sample(id: "000000000081"))
         let planeTruth = try #require(try plane.groundTruth(classes: ["giraffe", "airplane"]))
         #expect(planeTruth.labels.contains(2))
+    }
+
+    /// Issue #10 (COCO names with spaces): COCO's "traffic light" is the class
+    /// `traffic_light` in the tags and in the ground truth, from the mask PNGs and from the
+    /// instances JSON alike, whichever spelling the caller uses.
+    @Test("'traffic light' images are tagged traffic_light and their ground truth finds the lights")
+    func multiWordCategory() throws {
+        for dataset in [try Self.mini.get(), try Self.standard.get()] {
+            let lights = dataset.samples.filter { $0.tags.contains("traffic_light") }
+            #expect(lights.count == 16, "coco-mini has 16 images tagged 'traffic light'")
+            #expect(!dataset.samples.contains { $0.tags.contains { $0.contains(" ") } }, "no tag keeps a space")
+            let sample = try #require(lights.first { $0.hasGroundTruth })
+            for spelling in ["traffic_light", "traffic light", "Traffic Light"] {
+                let truth = try #require(try sample.groundTruth(classes: ["person", spelling]))
+                #expect(truth.labels.contains(2), "\(sample.id): no traffic-light pixel for '\(spelling)'")
+            }
+        }
     }
 
     @Test("the instances path rasterises 000000000025's giraffe within 95 % IoU of the PNG")

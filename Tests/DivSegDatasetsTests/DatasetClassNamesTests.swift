@@ -26,8 +26,27 @@ struct DatasetClassNamesTests {
     func passThrough() {
         #expect(ClassNames.canonical("Giraffe") == "giraffe")
         #expect(ClassNames.canonical("elephant") == "elephant")
-        #expect(ClassNames.canonical(" Teddy Bear") == "teddy bear")
+        #expect(ClassNames.canonical(" Teddy Bear") == "teddy_bear")
         #expect(ClassNames.canonical("person") == "person")
+    }
+
+    /// Issue #10 (COCO names with spaces): the canonical name of a multi-word category is a
+    /// valid class name, and every spelling of it maps to the same name.
+    @Test("multi-word names join their words with '_'; aliases may be written with '_'",
+          arguments: [("traffic light", "traffic_light"), ("Hot  Dog", "hot_dog"), ("traffic_light", "traffic_light"),
+                      ("hair drier", "hair_drier"), ("dining_table", "diningtable"), ("potted_plant", "pottedplant")])
+    func multiWord(name: String, expected: String) {
+        #expect(ClassNames.canonical(name) == expected)
+        if !ClassNames.cocoAliases.values.contains(expected) {
+            #expect(ClassNames.spelled(expected) == ClassNames.normalize(name).replacingOccurrences(of: "_", with: " "))
+        }
+    }
+
+    @Test("a bundle alias whose target has words maps onto the joined name")
+    func aliasToMultiWord() {
+        let names = ClassNames.standard.adding(aliases: ["stoplight": "Traffic Light"])
+        #expect(names.canonical("stoplight") == "traffic_light")
+        #expect(names.canonical("traffic light") == "traffic_light")
     }
 
     @Test("every VOC class is its own canonical name; the alias table is exposed")

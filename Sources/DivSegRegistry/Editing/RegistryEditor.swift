@@ -40,9 +40,10 @@ public struct RegistryEditor: Sendable {
     public var lockTimeout: Double = Self.defaultLockTimeout
     /// The default ``lockTimeout``, in seconds.
     public static let defaultLockTimeout: Double = 60
-    /// The ``lockTimeout``s accepted: a NaN, infinite or negative wait would never end (or
-    /// never start); a day is longer than any change of a registry takes.
-    public static let lockTimeoutRange: ClosedRange<Double> = 0...86_400
+    /// The ``lockTimeout``s accepted (``RegistryLock/timeoutRange``): a NaN, infinite or
+    /// negative wait would never end (or never start); a day is longer than any change of a
+    /// registry takes. Others make every change throw ``RegistryError/invalidLockTimeout(_:)``.
+    public static let lockTimeoutRange: ClosedRange<Double> = RegistryLock.timeoutRange
     /// The dense background rule to retrain with; nil (the default) keeps the rule recorded
     /// in the registry's `labels.json` (``LabelLedger/background``), ``DenseBackground/threshold``
     /// when none is. The rule used is recorded with the new segmenter.
@@ -61,6 +62,10 @@ public struct RegistryEditor: Sendable {
     /// Makes this operation of the commit fail, as a refused rename would (tests only; only
     /// ``CrashPoint/operation(_:)`` is used).
     @_spi(Testing) public var simulatedFailure: CrashPoint?
+    /// Called at every commit step (``CrashPoint``) of a change, on the committing thread
+    /// while it holds the exclusive commit lock, so that a test can run readers exactly
+    /// between two steps (tests only).
+    @_spi(Testing) public var commitObserver: (@Sendable (CrashPoint) -> Void)?
 
     public init(directory: String, backbone: BundleManifest.BackboneInfo, retrainer: SegmenterRetrainer? = nil) {
         self.directory = directory
@@ -135,7 +140,8 @@ public struct RegistryEditor: Sendable {
             operations += try stageLedger(next, segmenterSHA256: segmenterSHA, background: rule, in: transaction)
             operations += segmenterOperations
             operations.append(.remove(path: transaction.stagingName))
-            try transaction.commit(operations, lockTimeout: lockTimeout, crash: simulatedCrash, failure: simulatedFailure)
+            try transaction.commit(operations, lockTimeout: lockTimeout, crash: simulatedCrash, failure: simulatedFailure,
+                                   observer: commitObserver)
             let after = try currentRegistry()
             return ChangeReport(change: .added(candidate.name), label: after.labels[candidate.name], registry: after,
                                 retraining: result, removedSegmenter: false, seconds: Date().timeIntervalSince(start))
@@ -206,7 +212,8 @@ public struct RegistryEditor: Sendable {
             operations += try stageLedger(next, segmenterSHA256: segmenterSHA, background: rule, in: transaction)
             operations += segmenterOperations
             operations.append(.remove(path: transaction.stagingName))
-            try transaction.commit(operations, lockTimeout: lockTimeout, crash: simulatedCrash, failure: simulatedFailure)
+            try transaction.commit(operations, lockTimeout: lockTimeout, crash: simulatedCrash, failure: simulatedFailure,
+                                   observer: commitObserver)
             let after = try currentRegistry()
             return ChangeReport(change: .removed(name), label: label, registry: after, retraining: result,
                                 removedSegmenter: removedSegmenter, seconds: Date().timeIntervalSince(start))
@@ -241,7 +248,8 @@ public struct RegistryEditor: Sendable {
             var operations = try stageLedger(current, segmenterSHA256: sha, background: recordedRule(trained), in: transaction)
             operations += ops
             operations.append(.remove(path: transaction.stagingName))
-            try transaction.commit(operations, lockTimeout: lockTimeout, crash: simulatedCrash, failure: simulatedFailure)
+            try transaction.commit(operations, lockTimeout: lockTimeout, crash: simulatedCrash, failure: simulatedFailure,
+                                   observer: commitObserver)
             let after = try currentRegistry()
             return ChangeReport(change: .retrained, label: nil, registry: after, retraining: trained,
                                 removedSegmenter: false, seconds: Date().timeIntervalSince(start))

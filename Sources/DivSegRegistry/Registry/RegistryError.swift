@@ -49,6 +49,9 @@ public enum RegistryError: Error, Equatable, CustomStringConvertible {
     /// A change that retrains the segmenter was asked of a ``RegistryEditor`` made without a
     /// ``SegmenterRetrainer``.
     case noRetrainer(directory: String)
+    /// A lock wait that is NaN, infinite or outside ``RegistryLock/timeoutRange`` (seconds):
+    /// it would never end, or never start.
+    case invalidLockTimeout(Double)
 
     public var description: String {
         switch self {
@@ -92,6 +95,8 @@ public enum RegistryError: Error, Equatable, CustomStringConvertible {
             return "The segmenter in '\(dir)' cannot be used: \(detail)."
         case .noRetrainer(let dir):
             return "Changing '\(dir)' with retraining needs a SegmenterRetrainer: create the RegistryEditor with `retrainer:`, use ClassRegistry (which always has one), or pass `retrain: false`. Nothing was changed."
+        case .invalidLockTimeout(let seconds):
+            return "A lock timeout of \(seconds) seconds cannot be used: it must be \(RegistryLock.timeoutRange.requirementText) seconds (a NaN, infinite or negative wait would never end or never start). Pass a finite number of seconds, e.g. 60."
         }
     }
 }

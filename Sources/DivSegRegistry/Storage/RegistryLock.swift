@@ -33,6 +33,10 @@ public final class RegistryLock {
     public static let mutationLockName = ".lock"
     /// File name of the commit lock inside the registry folder.
     public static let commitLockName = ".commit-lock"
+    /// The waits (seconds) ``acquire(registry:timeout:purpose:)`` accepts: a NaN, infinite or
+    /// negative wait would never end (or never start); a day is longer than any change of a
+    /// registry takes.
+    public static let timeoutRange: ClosedRange<Double> = 0...86_400
 
     private init(path: String, descriptor: Int32) {
         self.path = path
@@ -47,8 +51,11 @@ public final class RegistryLock {
     ///
     /// - Throws: ``RegistryError/notFound(_:)``, ``RegistryError/readOnly(directory:reason:)``
     ///   when the folder cannot be written, ``RegistryError/locked(directory:holder:waited:)``
-    ///   when another process still holds the lock after `timeout`.
+    ///   when another process still holds the lock after `timeout`,
+    ///   ``RegistryError/invalidLockTimeout(_:)`` for a `timeout` outside ``timeoutRange``
+    ///   (NaN, infinite, negative), before anything is opened.
     public static func acquire(registry directory: String, timeout: Double, purpose: String = "") throws -> RegistryLock {
+        try checkTimeout(timeout)
         try checkWritable(directory)
         let path = (directory as NSString).appendingPathComponent(mutationLockName)
         let lock = try open(path, directory: directory, create: true)!
@@ -65,6 +72,7 @@ public final class RegistryLock {
     /// that cannot be opened for reading.
     static func commitLock(registry directory: String, exclusive: Bool, timeout: Double,
                            create: Bool) throws -> RegistryLock? {
+        try checkTimeout(timeout)
         let path = (directory as NSString).appendingPathComponent(commitLockName)
         guard let lock = try open(path, directory: directory, create: create) else { return nil }
         try lock.lock(exclusive: exclusive, timeout: timeout, directory: directory)
@@ -77,6 +85,11 @@ public final class RegistryLock {
         _ = flock(descriptor, LOCK_UN)
         close(descriptor)
         descriptor = -1
+    }
+
+    /// Refuses a wait that would never end (NaN, infinity) or means nothing (negative).
+    static func checkTimeout(_ timeout: Double) throws {
+        guard timeoutRange.contains(timeout) else { throw RegistryError.invalidLockTimeout(timeout) }
     }
 
     /// Fails with ``RegistryError/readOnly(directory:reason:)`` when the folder cannot be

@@ -98,25 +98,28 @@ public struct RegistryTransaction: Sendable {
     /// is thrown and the registry keeps its previous state); only when undoing fails too is
     /// the journal left for the next command (``RegistryError/unfinishedTransaction(directory:reason:)``).
     public func commit(_ operations: [Operation], lockTimeout: Double = 60) throws {
-        try commit(operations, lockTimeout: lockTimeout, crash: nil, failure: nil)
+        try commit(operations, lockTimeout: lockTimeout, crash: nil, failure: nil, observer: nil)
     }
 
     /// ``commit(_:lockTimeout:)`` with fault injection for the crash-safety tests: `crash`
-    /// ends the process at that point, `failure` makes that operation fail.
+    /// ends the process at that point, `failure` makes that operation fail; `observer` is
+    /// called at every commit step (the points of ``CrashPoint``), on the committing thread
+    /// while it holds the exclusive commit lock, so that tests run readers exactly between
+    /// two steps.
     @_spi(Testing)
     public func commit(_ operations: [Operation], lockTimeout: Double = 60, crash: CrashPoint?,
-                       failure: CrashPoint?) throws {
+                       failure: CrashPoint?, observer: (@Sendable (CrashPoint) -> Void)? = nil) throws {
         for operation in operations { try Self.validate(operation, id: id, in: directory) }
         let lock = try RegistryLock.commitLock(registry: directory, exclusive: true, timeout: lockTimeout, create: true)
         defer { lock?.release() }
         try keepPrevious(of: operations)
         Self.syncTree(stagingDirectory)
         DurableFile.syncDirectory(directory)
-        Self.crashIfRequested(crash, at: .staged)
+        Self.reached(.staged, crash: crash, observer: observer)
         let journal = Journal(version: 1, id: id, operations: operations)
         try Self.writeJournal(journal, in: directory)
-        Self.crashIfRequested(crash, at: .journal)
-        try Self.execute(journal, in: directory, crash: crash, failure: failure)
+        Self.reached(.journal, crash: crash, observer: observer)
+        try Self.execute(journal, in: directory, crash: crash, failure: failure, observer: observer)
     }
 
     /// Hard links (or copies) of the regular files the commit replaces or deletes, as
@@ -202,7 +205,8 @@ public struct RegistryTransaction: Sendable {
     /// Carries out a journal: every operation in order, then removes the journal. When an
     /// operation fails, the ones before it are undone under a rollback journal (a rollback
     /// itself is not undone); a failing removal of the staging folder is only a leftover.
-    static func execute(_ journal: Journal, in directory: String, crash: CrashPoint?, failure: CrashPoint?) throws {
+    static func execute(_ journal: Journal, in directory: String, crash: CrashPoint?, failure: CrashPoint?,
+                        observer: (@Sendable (CrashPoint) -> Void)? = nil) throws {
         let staging = stagingPrefix + journal.id
         for (index, operation) in journal.operations.enumerated() {
             do {
@@ -227,10 +231,10 @@ public struct RegistryTransaction: Sendable {
                 }
                 throw error
             }
-            crashIfRequested(crash, at: .operation(index + 1))
+            reached(.operation(index + 1), crash: crash, observer: observer)
         }
         DurableFile.syncDirectory(directory)
-        crashIfRequested(crash, at: .applied)
+        reached(.applied, crash: crash, observer: observer)
         try removeJournal(in: directory)
     }
 
@@ -406,6 +410,12 @@ public struct RegistryTransaction: Sendable {
             }
         }
         for directory in directories { DurableFile.syncDirectory(directory) }
+    }
+
+    /// A commit step is done: tell the test observer, then crash there if asked to.
+    static func reached(_ point: CrashPoint, crash: CrashPoint?, observer: (@Sendable (CrashPoint) -> Void)?) {
+        observer?(point)
+        crashIfRequested(crash, at: point)
     }
 
     static func crashIfRequested(_ requested: CrashPoint?, at point: CrashPoint) {

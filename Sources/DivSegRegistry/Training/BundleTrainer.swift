@@ -104,9 +104,13 @@ public struct BundleTrainer: Sendable {
         let vocIndex = ClassNames.voc.firstIndex(of: name).map { $0 + 1 }
         let color = vocIndex.map { ColorPalette.voc.color(of: UInt8($0)) }.map { [Int($0.r), Int($0.g), Int($0.b)] }
             ?? BundleTrainer.color(for: name)
-        let aliases = ClassNames.cocoAliases.filter { $0.value == name }.map(\.key).sorted()
+        // A multi-word dataset class ("traffic light") is named with '_' (`traffic_light`,
+        // see ClassNames.canonical); the dataset's spelling stays in the manifest as display
+        // name and alias, so `show "traffic light"` and COCO's tags keep finding it.
+        let spelled = ClassNames.spelled(name)
+        let aliases = (ClassNames.cocoAliases.filter { $0.value == name }.map(\.key) + (spelled == name ? [] : [spelled])).sorted()
         let manifest = BundleManifest(
-            name: name, displayName: name.prefix(1).uppercased() + name.dropFirst(), aliases: aliases,
+            name: name, displayName: spelled.prefix(1).uppercased() + spelled.dropFirst(), aliases: aliases,
             preferredLabel: vocIndex, color: color,
             localizer: .init(file: "localizer.h5", sha256: "", inputChannels: localizer.inputChannels,
                              hiddenUnits: localizer.hiddenUnits, loss: localizer.objective.rawValue,

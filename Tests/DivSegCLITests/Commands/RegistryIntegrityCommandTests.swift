@@ -8,7 +8,7 @@ import Glibc
 
 /// Tampered registries through the real executable (issue #10, registry part): a read-only
 /// command never acts on a journal it did not write, a failed commit leaves the previous
-/// state and a usable registry, and readers running during changes see one consistent state.
+/// state and a usable registry.
 @Suite("divseg-registry integrity")
 struct RegistryIntegrityCommandTests {
     typealias F = RegistryCLIFixture
@@ -58,48 +58,7 @@ struct RegistryIntegrityCommandTests {
         #expect(try F.ledger(registry) == ["giraffe": 1, "elephant": 2])
     }
 
-    @Test("segment running while add and remove retrain sees the old or the new registry: every run succeeds")
-    func readersDuringCommits() throws {
-        let bundles = try F.bundles.get()
-        let dir = try CLIRunner.temporaryDirectory()
-        defer { try? FileManager.default.removeItem(at: dir) }
-        let registry = dir.path + "/classes"
-        let first = try F.run(["add", bundles.path("giraffe")], registry: registry)
-        #expect(first.status == 0, "\(first.stderr)")
-        let image = SharedData.root + "/data/coco-mini/images/000000000025.jpg"
-
-        final class State: @unchecked Sendable {
-            let lock = NSLock()
-            var writerDone = false
-            var writerFailures: [String] = []
-        }
-        let state = State()
-        let commits = 4
-        let writer = Thread {
-            for index in 0..<commits {
-                let arguments = index % 2 == 0 ? ["add", bundles.path("elephant")] : ["remove", "elephant"]
-                let result = (try? F.run(arguments, registry: registry)) ?? CLIRunner.Result(status: -1, stdout: "", stderr: "did not run")
-                if result.status != 0 {
-                    state.lock.lock(); state.writerFailures.append(result.stderr); state.lock.unlock()
-                }
-            }
-            state.lock.lock(); state.writerDone = true; state.lock.unlock()
-        }
-        writer.start()
-        // Readers run back to back until every commit happened (no sleeps: the loop is
-        // bounded by the writer's progress, not by time).
-        var runs = 0
-        var readerFailures: [String] = []
-        while true {
-            state.lock.lock(); let done = state.writerDone; state.lock.unlock()
-            if done && runs > 0 { break }
-            let out = dir.path + "/out-\(runs)"
-            let result = try F.run(["segment", image, "--out", out], registry: registry)
-            if result.status != 0 { readerFailures.append(result.stderr) }
-            runs += 1
-        }
-        #expect(state.writerFailures.isEmpty, "\(state.writerFailures)")
-        #expect(readerFailures.isEmpty, "\(readerFailures.count) of \(runs) reads failed: \(readerFailures)")
-        #expect(try F.run(["verify"], registry: registry).status == 0)
-    }
+    // Readers during commits (case 17) are tested deterministically, at every commit step,
+    // by RegistryEditorIsolationTests (DivSegRegistryTests): a loop of `segment` runs beside a
+    // writer only hit the commit by chance.
 }

@@ -151,6 +151,10 @@ struct HDF5RoundTripTests {
             try out.setStringArrayAttribute("none", [])
             try out.setStringArrayAttribute("replaced", ["old", "values"])
             try out.setStringArrayAttribute("replaced", ["new"])
+            // Replaced by as many strings: the heap-id check before reading must find the
+            // new attribute message, not the removed one.
+            try out.setStringArrayAttribute("same", ["before", "b"])
+            try out.setStringArrayAttribute("same", ["after, longer than before", "c"])
             out.close()
 
             let file = try HDF5File.open(path)
@@ -159,6 +163,7 @@ struct HDF5RoundTripTests {
             #expect(try file.stringArrayAttribute("names", of: "g/data") == ["only"])
             #expect(try file.stringArrayAttribute("none") == [])
             #expect(try file.stringArrayAttribute("replaced") == ["new"])
+            #expect(try file.stringArrayAttribute("same") == ["after, longer than before", "c"])
             // A one-element array also reads as a single string; two do not.
             #expect(try file.stringAttribute("names", of: "g/data") == "only")
             #expect(throws: HDF5Error.wrongType(path: path, object: "/",

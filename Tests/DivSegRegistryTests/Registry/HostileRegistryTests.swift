@@ -114,6 +114,30 @@ struct HostileRegistryTests {
         #expect(contents(out).isEmpty)
     }
 
+    /// Case 7: an image tagged "background" in a bundle's corpus (a CSV tagging it) made
+    /// the retrain trap on a duplicate "background" key. Only registered classes count, and
+    /// no bundle can be named "background".
+    @Test("a corpus tagging 'background' retrains without trapping; the tag is ignored")
+    func corpusTaggingBackground() throws {
+        let bundles = try F.bundles.get()
+        let root = try F.temporaryDirectory("background-tag")
+        defer { try? FileManager.default.removeItem(atPath: root) }
+        let bundle = try F.copyOfBundle("giraffe", from: bundles, into: root)
+        let corpus = bundle + "/corpus.csv"
+        let lines = try String(contentsOfFile: corpus, encoding: .utf8).split(separator: "\n").map(String.init)
+        let tagged = [lines[0]] + lines.dropFirst().map { line in
+            var fields = line.split(separator: ",", omittingEmptySubsequences: false).map(String.init)
+            fields[1] += ";background"
+            return fields.joined(separator: ",")
+        }
+        try (tagged.joined(separator: "\n") + "\n").write(toFile: corpus, atomically: true, encoding: .utf8)
+        let registry = root + "/classes"
+        _ = try bundles.editor(registry).add(bundleAt: bundle)
+        let opened = try Registry.open(registry, backbone: bundles.backbone)
+        #expect(opened.segmenterClasses == ["background", "giraffe"])
+        #expect(try opened.loadSegmenter().classes == ["background", "giraffe"])
+    }
+
     // MARK: 5, 15 — journals
 
     @Test("a tampered journal that reaches through a symlink is refused by a read-only open; nothing outside moves; --repair sets it aside")

@@ -47,6 +47,29 @@ struct RegistryLockTests {
         #expect(try String(contentsOfFile: lockFile, encoding: .utf8).contains("waiter"), "the new holder is recorded")
     }
 
+    /// Issue #10 (case 12): `--lock-timeout=nan` with the lock held waited for ever. The CLI
+    /// bounds its option; the library refuses such a wait itself, before it opens anything,
+    /// whether or not the lock is free.
+    @Test("a NaN, infinite or negative lock timeout is a typed error, with the lock free or held",
+          arguments: [Double.nan, -Double.nan, .infinity, -.infinity, -1, -0.001, 86_400.5, .greatestFiniteMagnitude])
+    func invalidTimeout(_ timeout: Double) throws {
+        let dir = try RegistryFixture.temporaryDirectory("lock")
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        func refused(_ error: any Error) -> Bool {
+            guard case RegistryError.invalidLockTimeout(let seconds) = error else { return false }
+            return (seconds.isNaN && timeout.isNaN || seconds == timeout) && "\(error)".contains("seconds")
+        }
+        #expect(performing: { try RegistryLock.acquire(registry: dir, timeout: timeout) }, throws: refused)
+        #expect(!FileManager.default.fileExists(atPath: dir + "/" + RegistryLock.mutationLockName),
+                "nothing is created for a refused timeout")
+        let holder = try RegistryLock.acquire(registry: dir, timeout: 0, purpose: "holder")
+        defer { holder.release() }
+        #expect(performing: { try RegistryLock.acquire(registry: dir, timeout: timeout) }, throws: refused)
+        // The bounds themselves are accepted (0 = do not wait).
+        #expect(RegistryLock.timeoutRange.contains(0) && RegistryLock.timeoutRange.contains(86_400))
+        #expect(RegistryEditor.lockTimeoutRange == RegistryLock.timeoutRange)
+    }
+
     @Test("a registry path that is missing or a file is a clear error")
     func unusableFolder() throws {
         #expect(throws: RegistryError.notFound("/nonexistent/registry")) {

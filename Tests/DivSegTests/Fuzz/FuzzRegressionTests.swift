@@ -90,6 +90,54 @@ struct FuzzRegressionTests {
         #expect(throws: HDF5Error.self) { try HDF5File.open(path) }
     }
 
+    /// F6: the heap id of the `feature_rule` string overwritten with text, so that it claims
+    /// 1,935,764,579 bytes in a "collection" 7.5 MB into a 12.7 KB file. libhdf5 1.10 allocated
+    /// and cleared a 1.9 GB conversion buffer of the claimed length before it found nothing
+    /// there (the process peaked at 1.9 GB). The shim checks the heap ids of a
+    /// variable-length attribute in the file's bytes before libhdf5 reads it: the message
+    /// below can only come from that check, so the error is thrown before any allocation.
+    @Test("a string attribute's heap id pointing past the file is refused before libhdf5 allocates for it")
+    func heapIDPastFile() throws {
+        let path = Self.root + "/FuzzModelFiles/rss-over-2-gib.h5"
+        for load in [{ _ = try LocalizerFile.load(contentsOf: path) },
+                     { _ = try HDF5File.open(path).stringAttribute("feature_rule") }] {
+            do {
+                try load()
+                Issue.record("loaded")
+            } catch let error as HDF5Error {
+                guard case .corrupt(let file, let detail) = error else { Issue.record("\(error)"); return }
+                #expect(file == path)
+                #expect(detail.contains("feature_rule") && detail.contains("heap id at byte 5336")
+                        && detail.contains("claims 1935764579 bytes") && detail.contains("no global heap collection"),
+                        "\(detail)")
+            }
+        }
+        // The other attributes of the file are intact and still read.
+        #expect(try HDF5File.open(path).stringAttribute("format") == "divseg-cam-localizer-1")
+    }
+
+    /// A heap id that claims more bytes than its object holds, or names an object the
+    /// collection does not have, is refused the same way: F6's file with the `feature_rule`
+    /// heap id put back as it was (length 41, collection at 8580, object 4), then patched.
+    @Test("heap ids claiming more than their object, or a missing object, are refused", arguments: [
+        (5336, [UInt8]([0x00, 0x10, 0x00, 0x00]), "claims 4096 bytes of object 4"),   // length 41 → 4096
+        (5348, [UInt8]([0x09, 0x00, 0x00, 0x00]), "no such object"),                  // index 4 → 9
+    ])
+    func heapIDBeyondObject(offset: Int, bytes: [UInt8], expected: String) throws {
+        var data = [UInt8](try Data(contentsOf: URL(fileURLWithPath: Self.root + "/FuzzModelFiles/rss-over-2-gib.h5")))
+        data.replaceSubrange(5336..<5352, with: [0x29, 0, 0, 0, 0x84, 0x21, 0, 0, 0, 0, 0, 0, 4, 0, 0, 0])
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("divseg-heap-id-\(UUID()).h5").path
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        try Data(data).write(to: URL(fileURLWithPath: path))
+        #expect(try HDF5File.open(path).stringAttribute("feature_rule") == "vgg16-hypercolumn-4224@64x84-from-256x336")
+        data.replaceSubrange(offset..<offset + bytes.count, with: bytes)
+        try Data(data).write(to: URL(fileURLWithPath: path))
+        #expect { try HDF5File.open(path).stringAttribute("feature_rule") } throws: { error in
+            guard case HDF5Error.corrupt(_, let detail) = error else { return false }
+            return detail.contains("feature_rule") && detail.contains(expected)
+        }
+    }
+
     /// One byte of an attribute message changed: libhdf5 1.10 reads 4 bytes past a heap block
     /// while looking the attribute up (only AddressSanitizer sees it; libhdf5's bug, not ours).
     /// Apart from that, the file loads as the original localizer, give or take the one value
