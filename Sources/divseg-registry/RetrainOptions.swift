@@ -14,8 +14,8 @@ struct RetrainOptions: ParsableArguments {
     @Option(parsing: .unconditional,
             help: "Points per class per image (k) of the diverse, top and spatial samplings, \(PointSampler.pointsPerClassRange.boundText).")
     var points: Int = SegmenterRetrainer.defaultSampler.pointsPerClass
-    @Option(help: "Sampling: \(SamplingStrategy.allCases.map(\.rawValue).joined(separator: ", ")).")
-    var sampling: String = SegmenterRetrainer.defaultSampler.strategy.rawValue
+    @Option(help: "Sampling.")
+    var sampling: SamplingStrategy = SegmenterRetrainer.defaultSampler.strategy
     @Option(parsing: .unconditional, help: "Segmenter epochs, \(SegmenterTrainer.epochsRange.boundText).")
     var epochs: Int = SegmenterTrainer().epochs
     @Option(parsing: .unconditional,
@@ -26,7 +26,7 @@ struct RetrainOptions: ParsableArguments {
     var denseStride: Int = SegmenterRetrainer.defaultSampler.denseStride
     @Option(help: ArgumentHelp("Dense sampling: where background goes: threshold (below --dense-threshold) or none (the classes cover every pixel, e.g. stuff + things; no background is invented).",
                                discussion: "Default: the rule recorded in the registry's labels.json by the last retraining, else \(PointSampler().denseBackground.rawValue). The rule used is recorded for later add, remove and retrain."))
-    var background: String?
+    var background: DenseBackground?
     @Option(parsing: .unconditional,
             help: "Dense sampling: confidence margin; locations not clearly one label are left out of training, \(PointSampler.denseMarginRange.boundText).")
     var denseMargin: Float = PointSampler().denseMargin
@@ -45,9 +45,6 @@ struct RetrainOptions: ParsableArguments {
         try requireOption("dense-threshold", denseThreshold, in: PointSampler.denseThresholdRange,
                           "scaled score; a typical positive image peaks near 1")
         try requireOption("dense-margin", denseMargin, in: PointSampler.denseMarginRange, "scaled score")
-        if let background, DenseBackground(rawValue: background) == nil {
-            throw ValidationError("--background must be one of \(DenseBackground.allCases.map(\.rawValue).joined(separator: ", ")).")
-        }
         try requireOption("dense-stride", denseStride, in: PointSampler.denseStrideRange, "grid rows and columns")
         try requireOption("lock-timeout", lockTimeout, in: RegistryEditor.lockTimeoutRange, "seconds")
     }
@@ -56,9 +53,7 @@ struct RetrainOptions: ParsableArguments {
     /// segmenter trainer. `DIVSEG_REGISTRY_CRASH_AT` (tests) simulates a crash in the commit.
     func editor(registry: RegistryOptions, backbone: BackboneOptions, cache: CacheOptions,
                 retraining: Bool) throws -> RegistryEditor {
-        guard let strategy = SamplingStrategy(rawValue: sampling) else {
-            throw ValidationError("--sampling must be one of \(SamplingStrategy.allCases.map(\.rawValue).joined(separator: ", ")).")
-        }
+        let strategy = sampling
         let weights = try backbone.resolvedWeightsPath()
         var editor = RegistryEditor(directory: registry.directory, backbone: try BackboneIdentity.vgg16(weightsAt: weights))
         if retraining {
@@ -74,7 +69,7 @@ struct RetrainOptions: ParsableArguments {
             editor.retrainer = retrainer
         }
         if remember && dataRoot.isEmpty { throw ValidationError("--remember records a --data-root; pass one.") }
-        editor.background = background.flatMap(DenseBackground.init(rawValue:))
+        editor.background = background
         editor.lockTimeout = lockTimeout
         editor.useSampleStore = !noSampleStore
         editor.log = { printError("note: \($0)") }

@@ -30,13 +30,13 @@ extension DivSegRegistry {
         @Option(help: "Evaluate the localizer-argmax baseline on this split (threshold chosen on --split; slow: every class's localizer runs on every image).")
         var argmaxEvalSplit: String?
         @Option(help: "Localizer score: foreground, foreground-minus-background, negative-background or probability.")
-        var score: String = LocalizerScore.foreground.rawValue
+        var score: LocalizerScore = .foreground
         @Option(parsing: .unconditional,
                 help: "Points per class per image (k) for the sampler and the oracle, \(PointSampler.pointsPerClassRange.boundText).")
         var points: Int = 20
-        @Option(help: "Sampling measured: diverse, top, spatial or dense.") var sampling: String = "diverse"
+        @Option(help: "Sampling measured.") var sampling: SamplingStrategy = .diverse
         @Flag(help: "Skip the sampling precision (pointing only; much faster).") var noSampling = false
-        @Option(help: "Oracle point drawing: uniform (seeded) or diverse (feature space).") var oracleStrategy: String = "uniform"
+        @Option(help: "Oracle point drawing: uniform (seeded) or diverse (feature space).") var oracleStrategy: OracleSampler.Strategy = .uniform
         @Option(parsing: .unconditional, help: "Oracle segmenter epochs, \(SegmenterTrainer.epochsRange.boundText).")
         var oracleEpochs: Int = 2
         @Option(parsing: .unconditional, help: "Random seed of the oracle points and segmenter, 0...\(UInt64.max).")
@@ -74,15 +74,7 @@ extension DivSegRegistry {
             // Checked before the long run: a device or folder there is refused at once.
             if let jsonOut { try RegularFile.checkOutput(jsonOut) }
             let print = { (line: String, terminator: String) in if !json { Swift.print(line, terminator: terminator) } }
-            guard let kind = LocalizerScore(rawValue: score) else {
-                throw ValidationError("--score must be one of \(LocalizerScore.allCases.map(\.rawValue).joined(separator: ", ")).")
-            }
-            guard let strategy = SamplingStrategy(rawValue: sampling) else {
-                throw ValidationError("--sampling must be one of \(SamplingStrategy.allCases.map(\.rawValue).joined(separator: ", ")).")
-            }
-            guard let oracleDraw = OracleSampler.Strategy(rawValue: oracleStrategy) else {
-                throw ValidationError("--oracle-strategy must be one of \(OracleSampler.Strategy.allCases.map(\.rawValue).joined(separator: ", ")).")
-            }
+            let (kind, strategy, oracleDraw) = (score, sampling, oracleStrategy)
             let (registry, weights) = try registryOptions.open(backbone: backbone)
             guard !registry.bundles.isEmpty else { throw RegistryError.empty(registry.directory) }
             let names = registry.bundles.map(\.name)

@@ -4,7 +4,6 @@ import DivSegCore
 import DivSegIO
 import Foundation
 
-extension HDF5Storage: ExpressibleByArgument {}
 
 extension DivSegRegistry {
     /// `divseg-registry features IMAGE… --out PATH`: hypercolumn files for images.

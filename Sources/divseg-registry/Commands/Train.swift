@@ -34,8 +34,8 @@ extension DivSegRegistry {
         }
 
         @Option(help: "Localizer: mlp (the paper's max-pooled hypercolumn MLP) or cam (CAM-style, average-pooled block5_conv3).")
-        var localizer: String = BundleTrainer().kind.rawValue
-        @Option(help: "MIL loss of the mlp localizer: global-softmax (paper default) or pixel-softmax.") var loss: String = LocalizerLoss.globalSoftmax.rawValue
+        var localizer: LocalizerKind = BundleTrainer().kind
+        @Option(help: "MIL loss of the mlp localizer: global-softmax (paper default) or pixel-softmax.") var loss: LocalizerLoss = LocalizerTrainer().loss
         @Option(parsing: .unconditional,
                 help: "Hidden units of the mlp localizer: 1 or more, and few enough to train in this machine's physical memory.")
         var hidden: Int = LocalizerTrainer().hiddenUnits
@@ -67,12 +67,7 @@ extension DivSegRegistry {
         }
 
         func run() throws {
-            guard let loss = LocalizerLoss(rawValue: loss) else {
-                throw ValidationError("--loss must be one of \(LocalizerLoss.allCases.map(\.rawValue).joined(separator: ", ")).")
-            }
-            guard let kind = LocalizerKind(rawValue: localizer) else {
-                throw ValidationError("--localizer must be one of \(LocalizerKind.allCases.map(\.rawValue).joined(separator: ", ")).")
-            }
+            let kind = localizer
             // Before loading anything: a target that would be lost is refused at once.
             try BundleTarget.check(out, replace: force)
             let weights = try backbone.resolvedWeightsPath()
