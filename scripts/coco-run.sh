@@ -31,6 +31,6 @@ t0=$(stamp)
   | tee "$OUT/retrain.log"
 echo "retrain $(echo "$(stamp) - $t0" | bc)" >> "$OUT/times.txt"
 t0=$(stamp)
-"$BIN" evaluate --registry "$REG" --dataset "$DATA" --split val --save-json "$OUT/evaluate.json" | tee "$OUT/evaluate.txt"
+"$BIN" evaluate --registry "$REG" --dataset "$DATA" --split val --json-out "$OUT/evaluate.json" | tee "$OUT/evaluate.txt"
 echo "evaluate $(echo "$(stamp) - $t0" | bc)" >> "$OUT/times.txt"
 cat "$OUT/times.txt"

@@ -32,13 +32,13 @@ t0=$(stamp)
   --background "${BACKGROUND:-none}" | tee "$OUT/retrain.log"
 echo "retrain $(echo "$(stamp) - $t0" | bc)" >> "$OUT/times.txt"
 t0=$(stamp)
-"$BIN" evaluate --registry "$REG" --dataset "$DATA" --split val --cached --cache "$CACHE" \
-  --save-json "$OUT/evaluate.json" | tee "$OUT/evaluate.txt"
+"$BIN" evaluate --registry "$REG" --dataset "$DATA" --split val --cache "$CACHE" \
+  --json-out "$OUT/evaluate.json" | tee "$OUT/evaluate.txt"
 echo "evaluate $(echo "$(stamp) - $t0" | bc)" >> "$OUT/times.txt"
 if [ "${SKIP_PEER:-0}" != 1 ]; then
   t0=$(stamp)
   "$BIN" baseline-cam --dataset "$DATA" --train-split train --eval-split val \
-    --classes "$(IFS=,; echo "${CLASSES[*]}")" --cache "$CACHE" --json "$OUT/cam-peer.json" | tee "$OUT/cam-peer.txt"
+    --classes "$(IFS=,; echo "${CLASSES[*]}")" --cache "$CACHE" --json-out "$OUT/cam-peer.json" | tee "$OUT/cam-peer.txt"
   echo "cam_peer $(echo "$(stamp) - $t0" | bc)" >> "$OUT/times.txt"
 fi
 cat "$OUT/times.txt"
