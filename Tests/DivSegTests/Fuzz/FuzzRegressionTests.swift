@@ -40,14 +40,7 @@ struct FuzzRegressionTests {
     @Test("an HDF5 global heap object larger than its collection is refused before libhdf5 reads it")
     func globalHeapObjectPastCollection() throws {
         let path = Self.root + "/FuzzModelFiles/gcol-object-past-collection.h5"
-        do {
-            _ = try HDF5File.open(path)
-            Issue.record("opened")
-        } catch let error as HDF5Error {
-            guard case .corrupt(let file, let detail) = error else { Issue.record("\(error)"); return }
-            #expect(file == path)
-            #expect(detail.contains("global heap"), "\(detail)")
-        }
+        expectCorrupt(path, "global heap") { _ = try HDF5File.open(path) }
     }
 
     /// A string attribute whose heap id names object 1,936,681,988 of a 257-slot collection:
@@ -55,14 +48,7 @@ struct FuzzRegressionTests {
     @Test("an HDF5 heap id past its collection's table is refused before libhdf5 follows it")
     func heapIDPastTable() throws {
         let path = Self.root + "/FuzzModelFiles/heap-id-index-past-table.h5"
-        do {
-            _ = try HDF5File.open(path)
-            Issue.record("opened")
-        } catch let error as HDF5Error {
-            guard case .corrupt(let file, let detail) = error else { Issue.record("\(error)"); return }
-            #expect(file == path)
-            #expect(detail.contains("heap id"), "\(detail)")
-        }
+        expectCorrupt(path, "heap id") { _ = try HDF5File.open(path) }
     }
 
     /// A localizer whose weights claim 4 GiB-wide floats: libhdf5 1.10 allocated and cleared a
@@ -70,14 +56,7 @@ struct FuzzRegressionTests {
     @Test("an HDF5 number type wider than 8 bytes is refused before libhdf5 converts it")
     func damagedNumberWidth() throws {
         let path = Self.root + "/FuzzModelFiles/float-of-4-gib.h5"
-        do {
-            _ = try LocalizerFile.load(contentsOf: path)
-            Issue.record("loaded")
-        } catch let error as HDF5Error {
-            guard case .corrupt(let file, let detail) = error else { Issue.record("\(error)"); return }
-            #expect(file == path)
-            #expect(detail.contains("damaged datatype"), "\(detail)")
-        }
+        expectCorrupt(path, "damaged datatype") { _ = try LocalizerFile.load(contentsOf: path) }
     }
 
     /// A root group object header that claims about 4 GiB: libhdf5 1.10 mallocs that much for
@@ -99,19 +78,9 @@ struct FuzzRegressionTests {
     @Test("a string attribute's heap id pointing past the file is refused before libhdf5 allocates for it")
     func heapIDPastFile() throws {
         let path = Self.root + "/FuzzModelFiles/rss-over-2-gib.h5"
-        for load in [{ _ = try LocalizerFile.load(contentsOf: path) },
-                     { _ = try HDF5File.open(path).stringAttribute("feature_rule") }] {
-            do {
-                try load()
-                Issue.record("loaded")
-            } catch let error as HDF5Error {
-                guard case .corrupt(let file, let detail) = error else { Issue.record("\(error)"); return }
-                #expect(file == path)
-                #expect(detail.contains("feature_rule") && detail.contains("heap id at byte 5336")
-                        && detail.contains("claims 1935764579 bytes") && detail.contains("no global heap collection"),
-                        "\(detail)")
-            }
-        }
+        let fragments = ["feature_rule", "heap id at byte 5336", "claims 1935764579 bytes", "no global heap collection"]
+        expectCorrupt(path, fragments) { _ = try LocalizerFile.load(contentsOf: path) }
+        expectCorrupt(path, fragments) { _ = try HDF5File.open(path).stringAttribute("feature_rule") }
         // The other attributes of the file are intact and still read.
         #expect(try HDF5File.open(path).stringAttribute("format") == "divseg-cam-localizer-1")
     }
@@ -153,6 +122,25 @@ struct FuzzRegressionTests {
         #expect(damaged.weights.count == reference.weights.count)
         #expect(zip(damaged.weights, reference.weights).filter { $0 != $1 }.count <= 1)
         #expect(damaged.bias == reference.bias)
+    }
+
+    /// `load` fails with `HDF5Error.corrupt` naming `path`, its detail containing every fragment.
+    func expectCorrupt(_ path: String, _ fragments: String..., sourceLocation: SourceLocation = #_sourceLocation,
+                       _ load: () throws -> Void) {
+        expectCorrupt(path, fragments, sourceLocation: sourceLocation, load)
+    }
+
+    func expectCorrupt(_ path: String, _ fragments: [String], sourceLocation: SourceLocation = #_sourceLocation,
+                       _ load: () throws -> Void) {
+        do {
+            try load()
+            Issue.record("'\(path)' loaded", sourceLocation: sourceLocation)
+        } catch HDF5Error.corrupt(let file, let detail) {
+            #expect(file == path, sourceLocation: sourceLocation)
+            #expect(fragments.allSatisfy(detail.contains), "\(detail)", sourceLocation: sourceLocation)
+        } catch {
+            Issue.record("not HDF5Error.corrupt: \(error)", sourceLocation: sourceLocation)
+        }
     }
 
     static let repo = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
