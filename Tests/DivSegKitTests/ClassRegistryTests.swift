@@ -61,6 +61,11 @@ struct ClassRegistryTests {
         let removed = try registry.remove("elephant", retrain: false)
         #expect(removed.registry.bundles.contains { $0.name == "elephant" } == false)
         #expect(throws: RegistryError.staleSegmenter(directory)) { try registry.pipeline() }
+        // Used as it is, the stale segmenter keeps elephant's reserved id for its channel.
+        let stale = try registry.snapshot().loadStaleSegmenter()
+        #expect(stale.removed == ["elephant"] && stale.notPredicted.isEmpty && !stale.isCurrent)
+        #expect(stale.channelLabels.count == stale.segmenter.classes.count)
+        #expect(stale.channelLabels.contains(UInt8(try #require(before.labels["elephant"]))))
 
         // Put it back from the shipped copy: same label id, and the segmenter fits again.
         let readded = try registry.add(bundleAt: SharedData.shippedRegistry + "/elephant", retrain: false)

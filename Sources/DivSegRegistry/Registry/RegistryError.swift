@@ -60,7 +60,7 @@ public enum RegistryError: Error, Equatable, CustomStringConvertible {
         case .noSegmenter(let dir):
             return "The registry '\(dir)' has no trained segmenter yet. Run `divseg-registry retrain --registry \(dir)`."
         case .staleSegmenter(let dir):
-            return "The segmenter in '\(dir)' was trained for another set of classes. Run `divseg-registry retrain --registry \(dir)` to bring it up to date."
+            return "The segmenter in '\(dir)' was trained for another set of classes. Run `divseg-registry retrain --registry \(dir)` to bring it up to date (or pass --allow-stale to segment with it as it is, without the classes added since)."
         case .empty(let dir):
             return "The registry '\(dir)' has no usable class bundles. Add one with `divseg-registry add BUNDLE_DIR --registry \(dir)` (train one with `divseg-registry train CLASS --dataset … --out DIR`)."
         case .locked(let dir, let holder, let waited):

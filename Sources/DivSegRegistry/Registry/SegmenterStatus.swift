@@ -24,7 +24,7 @@ public enum SegmenterStatus: Sendable, Equatable, CustomStringConvertible {
     public var description: String {
         switch self {
         case .current: "current"
-        case .stale: "stale (run `divseg-registry retrain`)"
+        case .stale: "stale (run `divseg-registry retrain`; `segment --allow-stale` uses it as it is)"
         case .missing: "missing (run `divseg-registry retrain`)"
         case .unreadable(let reason): "unreadable: \(reason) (run `divseg-registry retrain`)"
         case .notNeeded: "none (no classes)"

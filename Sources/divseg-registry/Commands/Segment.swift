@@ -39,6 +39,8 @@ extension DivSegRegistry {
         @Flag(help: "Write a summary JSON per image (<name>.json: size, classes, areas, confidences).") var summary = false
         @Option(help: "Write COCO-style results JSON for all images to this file.") var coco: String?
         @Flag(help: "Print the per-image summaries as one JSON array instead of text.") var json = false
+        @Flag(help: "Segment with a stale segmenter (after add or remove without retraining), with a warning: it labels only the classes it was trained for.")
+        var allowStale = false
         @OptionGroup var registryOptions: RegistryOptions
         @OptionGroup var backbone: BackboneOptions
         @OptionGroup var crf: CRFOptions
@@ -109,11 +111,19 @@ extension DivSegRegistry {
             }
             try checkOutputs(classes: [])
             let (registry, weights) = try registryOptions.open(backbone: backbone)
+            var segmenter: Segmenter
+            var channelLabels = registry.channelLabels
+            do {
+                segmenter = try registry.loadSegmenter()
+            } catch RegistryError.staleSegmenter where allowStale {
+                let stale = try registry.loadStaleSegmenter()
+                printError("warning: \(stale.summary)")
+                (segmenter, channelLabels) = (stale.segmenter, stale.channelLabels)
+            }
             // The per-class files too, now that the classes are known.
-            try checkOutputs(classes: registry.channelLabels.dropFirst().compactMap { registry.className(label: Int($0)) })
+            try checkOutputs(classes: channelLabels.dropFirst().compactMap { registry.className(label: Int($0)) })
             let pipeline = SegmentationPipeline(extractor: try HypercolumnExtractor(weightsAt: weights),
-                                                segmenter: try registry.loadSegmenter(),
-                                                channelLabels: registry.channelLabels, crf: crfParameters)
+                                                segmenter: segmenter, channelLabels: channelLabels, crf: crfParameters)
             try Self.makeDirectory(out)
             let palette = registry.palette
             var progress = ProgressReporter(total: images.count, label: "segment", lines: true)

@@ -38,7 +38,15 @@ struct RegistryCommandTests {
         #expect(noRetrain.status == 0 && noRetrain.stdout.contains("stale"), "\(noRetrain.stdout)\(noRetrain.stderr)")
         let segment = try CLIRunner.run(["segment", SharedData.cocoMiniImage("000000000025"),
                                          "--registry", registry, "--out", dir.path + "/seg"])
-        #expect(segment.status != 0 && segment.stderr.contains("retrain"))
+        #expect(segment.status != 0 && segment.stderr.contains("retrain") && segment.stderr.contains("--allow-stale"))
+        // …unless asked: the stale segmenter labels the classes it knows, with a warning.
+        let staleSegment = try CLIRunner.run(["segment", SharedData.cocoMiniImage("000000000025"), "--allow-stale",
+                                              "--registry", registry, "--out", dir.path + "/seg"])
+        #expect(staleSegment.status == 0 && staleSegment.stderr.contains("never labels elephant"),
+                "\(staleSegment.stdout)\(staleSegment.stderr)")
+        let staleLabels = try ImageDecoder.decodeLabels(contentsOf: dir.path + "/seg/000000000025.png")
+        #expect(staleLabels.labels.contains(1) && Set(staleLabels.labels).isSubset(of: [0, 1]))
+        #expect(try F.run(["list"], registry: registry).stdout.contains("--allow-stale"))
         let stale = try F.run(["verify"], registry: registry)
         #expect(stale.status == 1 && stale.stdout.contains("stale"))
         let retrain = try F.run(["retrain"], registry: registry)
