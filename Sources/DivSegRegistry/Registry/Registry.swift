@@ -198,13 +198,18 @@ public struct Registry: Sendable {
             throw mismatchError(trainedFor: segmenter.classes)
         }
         // A file that was replaced by hand with one of the same classes but other weights.
-        if let recorded = ledger.segmenterSHA256 {
-            let actual = try FileDigest.sha256(ofFileAt: source)
-            guard actual == recorded else {
-                throw RegistryError.segmenterMismatch(directory: directory, detail: "'\(segmenterPath)' does not match the SHA-256 recorded in \(LabelLedger.fileName) (\(actual.prefix(12))…, expected \(recorded.prefix(12))…): it was replaced or damaged. Run `divseg-registry retrain --registry \(directory)` to write a new one")
-            }
-        }
+        try checkRecordedDigest(of: source)
         return segmenter
+    }
+
+    /// Refuses a segmenter file (the registry's, or a snapshot's copy at `source`) that is not
+    /// the one whose SHA-256 the ledger recorded.
+    func checkRecordedDigest(of source: String) throws {
+        guard let recorded = ledger.segmenterSHA256 else { return }
+        let actual = try FileDigest.sha256(ofFileAt: source)
+        guard actual == recorded else {
+            throw RegistryError.segmenterMismatch(directory: directory, detail: "'\(segmenterPath)' does not match the SHA-256 recorded in \(LabelLedger.fileName) (\(actual.prefix(12))…, expected \(recorded.prefix(12))…): it was replaced or damaged. Run `divseg-registry retrain --registry \(directory)` to write a new one")
+        }
     }
 
     /// Why a segmenter trained for `trained` does not fit this snapshot: a damaged ledger or

@@ -68,9 +68,7 @@ extension Registry {
     /// The segmenter file at `path`, refused when it is not the file the ledger recorded.
     private func checkedSegmenter(at path: String) throws -> Segmenter {
         let segmenter = try Segmenter(contentsOf: path, displayPath: segmenterPath)
-        if let recorded = ledger.segmenterSHA256, try FileDigest.sha256(ofFileAt: path) != recorded {
-            throw RegistryError.segmenterMismatch(directory: directory, detail: "'\(segmenterPath)' does not match the SHA-256 recorded in \(LabelLedger.fileName): it was replaced or damaged. Run `divseg-registry retrain --registry \(directory)` to write a new one")
-        }
+        try checkRecordedDigest(of: path)
         return segmenter
     }
 }
