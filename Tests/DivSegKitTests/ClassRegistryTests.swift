@@ -22,10 +22,12 @@ struct ClassRegistryTests {
     @Test("segment(imageAt:) gives what the hand-wired pipeline gives, in registry label ids")
     func segmentMatchesTheLayers() throws {
         let backbone = try Self.backbone.get()
-        let registry = try backbone.registry(at: SharedData.shippedRegistry,
-                                             featureCache: try CLIRunner.temporaryDirectory().path)
+        let unusedCache = try CLIRunner.temporaryDirectory().path + "/features"
+        let registry = backbone.registry(at: SharedData.shippedRegistry, featureCache: unusedCache)
         let image = SharedData.cocoMiniImage("000000000025")   // giraffes, held out of the corpus
         let result = try registry.segment(imageAt: image)
+        // Segmenting needs no feature cache, and creates no folder for one.
+        #expect(!FileManager.default.fileExists(atPath: unusedCache))
 
         // The seven calls the façade replaces.
         let snapshot = try Registry.open(SharedData.shippedRegistry,
@@ -54,7 +56,7 @@ struct ClassRegistryTests {
         let backbone = try Self.backbone.get()
         let directory = try Self.copyOfShippedRegistry()
         defer { try? FileManager.default.removeItem(atPath: (directory as NSString).deletingLastPathComponent) }
-        let registry = try backbone.registry(at: directory, featureCache: try CLIRunner.temporaryDirectory().path)
+        let registry = backbone.registry(at: directory, featureCache: try CLIRunner.temporaryDirectory().path)
         let before = try registry.snapshot()
         #expect(before.bundles.contains { $0.name == "zebra" } == false)
 

@@ -18,8 +18,7 @@ struct ShippedPredictionsTests {
 
     @Test("label maps of val2017 images agree with the golden ones")
     func predictionsAgree() throws {
-        let registry = try Backbone.load(weightsAt: SharedData.weights).registry(
-            at: SharedData.shippedRegistry, featureCache: try CLIRunner.temporaryDirectory().path)
+        let registry = try Backbone.load(weightsAt: SharedData.weights).registry(at: SharedData.shippedRegistry)
         let segmenterSHA = try FileDigest.sha256(ofFileAt: SharedData.shippedRegistry + "/" + Registry.segmenterFileName)
         let val = try Dataset.open(spec: "coco:" + SharedData.cocoMini, split: "val").samples
             .sorted { $0.imagePath < $1.imagePath }.prefix(Self.count)

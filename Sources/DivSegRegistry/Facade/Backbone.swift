@@ -43,9 +43,11 @@ public struct Backbone: Sendable {
     }
 
     /// The registry folder at `directory` (created by the first ``ClassRegistry/add(bundleAt:retrain:progress:)``
-    /// when missing), with a feature cache at `featureCache` (see ``featureCache(at:log:)``).
+    /// when missing), whose changes keep training features in `featureCache` (default
+    /// `$DIVSEG_CACHE`, else ``FeatureCache/defaultDirectory``). Nothing is opened yet.
     public func registry(at directory: String = ClassRegistry.defaultDirectory,
-                         featureCache: String? = nil) throws -> ClassRegistry {
-        ClassRegistry(directory: directory, backbone: self, cache: try self.featureCache(at: featureCache))
+                         featureCache: String? = nil) -> ClassRegistry {
+        ClassRegistry(directory: directory, backbone: self,
+                      featureCacheDirectory: featureCache ?? FeatureCache.configuredDirectory())
     }
 }

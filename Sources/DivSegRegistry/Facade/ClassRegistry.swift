@@ -36,8 +36,9 @@ public struct ClassRegistry: Sendable {
     public let directory: String
     /// The backbone bundles and segmenter must have been trained on.
     public let backbone: Backbone
-    /// Where training images' features are kept between runs.
-    public var cache: FeatureCache
+    /// Where training images' features are kept between runs. The folder is opened (and
+    /// created) only by a change that trains; segmenting never touches it.
+    public var featureCacheDirectory: String
     /// How the shared segmenter is retrained after a change (sampler, trainer); its
     /// defaults are the library's (``SegmenterRetrainer``).
     public var sampler: PointSampler
@@ -52,13 +53,12 @@ public struct ClassRegistry: Sendable {
     public var log: (@Sendable (String) -> Void)?
 
     /// A registry at `directory` for `backbone`; see ``Backbone/registry(at:featureCache:)``.
-    public init(directory: String, backbone: Backbone, cache: FeatureCache) {
+    public init(directory: String, backbone: Backbone, featureCacheDirectory: String) {
         self.directory = directory
         self.backbone = backbone
-        self.cache = cache
-        let defaults = SegmenterRetrainer(extractor: backbone.extractor, cache: cache)
-        self.sampler = defaults.sampler
-        self.trainer = defaults.trainer
+        self.featureCacheDirectory = featureCacheDirectory
+        self.sampler = SegmenterRetrainer.defaultSampler
+        self.trainer = SegmenterTrainer()
     }
 
     // MARK: - Reading
@@ -99,6 +99,11 @@ public struct ClassRegistry: Sendable {
 
     // MARK: - Changes
 
+    /// The feature cache at ``featureCacheDirectory`` (created when missing).
+    func featureCache() throws -> FeatureCache {
+        try backbone.featureCache(at: featureCacheDirectory, log: log)
+    }
+
     /// Trains a bundle for `className` from the tags of `dataset` (a dataset spec such as
     /// `coco:DIR` or `tags:FILE.csv`; see ``Dataset/open(spec:split:)``) and adds it: the
     /// bundle is written to a scratch folder, validated, copied in under the registry's
@@ -119,9 +124,9 @@ public struct ClassRegistry: Sendable {
             .appendingPathComponent("divseg-bundle-\(UUID().uuidString)").path
         defer { try? FileManager.default.removeItem(atPath: scratch) }
         let (bundle, _) = try localizer.train(className: className, dataset: data, spec: dataset,
-                                              extractor: backbone.extractor, cache: cache,
+                                              extractor: backbone.extractor, cache: try featureCache(),
                                               backbone: backbone.identity, to: scratch + "/bundle")
-        var editor = self.editor()
+        var editor = try self.editor()
         // The corpus was just read from there: its images need no other root.
         editor.retrainer?.dataRoots.explicit.append(BundleTrainer.dataRoot(of: data, spec: dataset))
         return try editor.add(bundleAt: bundle.directory, progress: progress)
@@ -150,8 +155,8 @@ public struct ClassRegistry: Sendable {
     }
 
     /// The editor every change goes through, always with a retrainer.
-    func editor() -> RegistryEditor {
-        var retrainer = SegmenterRetrainer(extractor: backbone.extractor, cache: cache)
+    func editor() throws -> RegistryEditor {
+        var retrainer = SegmenterRetrainer(extractor: backbone.extractor, cache: try featureCache())
         retrainer.sampler = sampler
         retrainer.trainer = trainer
         retrainer.dataRoots = dataRoots
