@@ -83,6 +83,8 @@ let package = Package(
             "DivSeg", "DivSegDatasets", "DivSegIO", "DivSegCore",
             .product(name: "Benchmark", package: "swift-benchmark"),
         ], path: "Benchmarks/SegmenterBenchmark"),
+        .executableTarget(name: "StreamingTrainingBenchmark", dependencies: ["DivSeg", "DivSegCore"],
+                          path: "Benchmarks/StreamingTrainingBenchmark"),
         .executableTarget(name: "CRFBenchmark", dependencies: [
             "DivSeg", "DivSegDatasets", "DivSegIO", "DivSegCore",
             .product(name: "Benchmark", package: "swift-benchmark"),
