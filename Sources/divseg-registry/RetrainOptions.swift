@@ -41,6 +41,7 @@ struct RetrainOptions: ParsableArguments {
     @Option(help: ArgumentHelp("Memory cap for the segmenter's training rows, e.g. 4G, 512M (K/M/G/T: powers of 1024).",
                                discussion: "Rows are then read back from the sample store and streamed in shuffled blocks; when they all fit under the cap the segmenter is the same as without it. Default: no cap (every row in memory)."))
     var maxMemory: String?
+    @OptionGroup var sampleStoreOptions: SampleStoreOptions
 
     /// `--max-memory` parsed.
     var memoryCap: MemorySize? {
@@ -91,7 +92,7 @@ struct RetrainOptions: ParsableArguments {
         editor.background = background
         editor.lockTimeout = lockTimeout
         editor.useSampleStore = !noSampleStore
-        editor.sampleStoreDirectory = try cache.sampleStoreDirectory(registry: registry.directory)
+        editor.sampleStoreDirectory = try sampleStoreOptions.directory(registry: registry.directory, cache: cache)
         editor.log = { printError("note: \($0)") }
         if let crash = ProcessInfo.processInfo.environment["DIVSEG_REGISTRY_CRASH_AT"] {
             editor.simulatedCrash = CrashPoint(rawValue: crash)

@@ -15,7 +15,13 @@ extension DivSegRegistry {
                 commandName: "sample-store",
                 abstract: "Show or set where the registry's sample store is: inside, cache or a folder.",
                 discussion: """
-                    The sample store keeps each corpus image's training rows (≈1.3 MB per image with                     the default dense labels). Default: <cache>/\(SampleStoreLocation.cacheFolderName)                     (the feature cache folder, --cache or $DIVSEG_CACHE), unless the registry already has                     a \(SampleStore.folderName) folder, which stays in use. 'inside' keeps it in                     <registry>/\(SampleStore.folderName) (to ship it with the registry); a folder is taken                     relative to the registry. Nothing is moved: entries in the old place are recomputed                     or can be copied; 'divseg-registry gc' lists what no class uses.
+                    The sample store keeps each corpus image's training rows (≈1.3 MB per image with the \
+                    default dense labels). Default: <cache>/\(SampleStoreLocation.cacheFolderName) (the \
+                    feature cache folder, --cache or $DIVSEG_CACHE), unless the registry already has a \
+                    \(SampleStore.folderName) folder, which stays in use. 'inside' keeps it in \
+                    <registry>/\(SampleStore.folderName) (to ship it with the registry); a folder is taken \
+                    relative to the registry. Nothing is moved: entries in the old place are recomputed or \
+                    can be copied; 'divseg-registry gc' lists what no class uses.
                     """)
 
             @Argument(help: "inside, cache, or a folder (omit to show the current place).") var place: String?

@@ -20,6 +20,7 @@ extension DivSegRegistry {
         @OptionGroup var registryOptions: RegistryOptions
         @Option(help: "Another registry whose entries are kept (repeatable).") var alsoRegistry: [String] = []
         @OptionGroup var cacheOptions: CacheOptions
+        @OptionGroup var sampleStoreOptions: SampleStoreOptions
         @OptionGroup var backbone: BackboneOptions
         @Flag(help: "Leave the feature cache alone (only the sample store).") var samplesOnly = false
         @Flag(help: "Delete the unused entries (default: only list them).") var delete = false
@@ -53,7 +54,7 @@ extension DivSegRegistry {
                 }
                 registries.append(registry)
             }
-            let store = try cacheOptions.sampleStoreDirectory(registry: registryOptions.directory)
+            let store = try sampleStoreOptions.directory(registry: registryOptions.directory, cache: cacheOptions)
             let cache = samplesOnly ? nil : cacheOptions.directory
             let plan = try StorageCollector.plan(registries: registries, sampleStore: store, cacheDirectory: cache)
             let failures = delete ? plan.delete() : []

@@ -13,13 +13,14 @@ extension DivSegRegistry {
         @OptionGroup var registryOptions: RegistryOptions
         @OptionGroup var backbone: BackboneOptions
         @OptionGroup var cacheOptions: CacheOptions
+        @OptionGroup var sampleStoreOptions: SampleStoreOptions
 
         func run() throws {
             let weights = try backbone.resolvedWeightsPath()
             let registry = try Registry.open(registryOptions.directory, backbone: try BackboneIdentity.vgg16(weightsAt: weights))
             let rows = registry.summaries()
             let sizes = StorageSizes(registry: registry.directory,
-                                     sampleStore: try cacheOptions.sampleStoreDirectory(registry: registry.directory))
+                                     sampleStore: try sampleStoreOptions.directory(registry: registry.directory, cache: cacheOptions))
             if json {
                 struct Listing: Encodable {
                     var registry: String

@@ -16,6 +16,7 @@ extension DivSegRegistry {
         @OptionGroup var registryOptions: RegistryOptions
         @OptionGroup var backbone: BackboneOptions
         @OptionGroup var cacheOptions: CacheOptions
+        @OptionGroup var sampleStoreOptions: SampleStoreOptions
         @Flag(help: "Complete or undo an unfinished change, set an invalid journal aside (renamed, not deleted) and delete staging leftovers, then verify.")
         var repair = false
         @Flag(help: "Print the result as JSON ({registry, healthy, checkedBundles, segmenter, problems, notes, repairs, sizes}) instead of text.")
@@ -36,7 +37,7 @@ extension DivSegRegistry {
             let weights = try backbone.resolvedWeightsPath()
             var editor = RegistryEditor(directory: registryOptions.directory,
                                         backbone: try BackboneIdentity.vgg16(weightsAt: weights))
-            editor.sampleStoreDirectory = try cacheOptions.sampleStoreDirectory(registry: registryOptions.directory)
+            editor.sampleStoreDirectory = try sampleStoreOptions.directory(registry: registryOptions.directory, cache: cacheOptions)
             var repairs: [String] = []
             if repair {
                 repairs = try editor.repair().map { "\($0)" }
