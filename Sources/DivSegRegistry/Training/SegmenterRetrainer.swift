@@ -183,7 +183,7 @@ public struct SegmenterRetrainer: Sendable {
         var set: SegmenterTrainingSet?
         var rows: [Float] = [], labels: [Int32] = [], globalCount: Int?
         // With a cap and a store, only the keys are kept; the rows are read back in blocks.
-        let streamed = maxMemory != nil && store != nil ? true : nil
+        let streaming = maxMemory != nil && store != nil
         var streamedParts: [[SampleStoreRowSource.Part]] = []
         for (index, image) in images.enumerated() {
             // A stored entry that turns out damaged needs the file after all.
@@ -192,11 +192,11 @@ public struct SegmenterRetrainer: Sendable {
                 guard let file = try locator.locate(image) else { throw try locator.missingError(image, missing: 1, needed: 1) }
                 return file
             }
-            let keys = streamed == nil ? [] : sampleKeys(image, identities: identities, context: context).keys
+            let keys = streaming ? sampleKeys(image, identities: identities, context: context).keys : []
             let failedBefore = usage.failedWrites
             let picks = try samplePicks(image, file: file, localizers: localizers, identities: identities,
                                         context: context, store: store, usage: &usage)
-            if streamed != nil {
+            if streaming {
                 var parts: [SampleStoreRowSource.Part] = []
                 for ((name, pick), key) in zip(picks, keys) {
                     if globalCount == nil { globalCount = pick.global.count }
@@ -229,7 +229,7 @@ public struct SegmenterRetrainer: Sendable {
             }
             progress?(.sampling(done: index + 1, total: images.count))
         }
-        if let store, let maxMemory, let globalCount, streamed != nil {
+        if streaming, let store, let maxMemory, let globalCount {
             var source = SampleStoreRowSource(store: store, globalCount: globalCount)
             for parts in streamedParts { source.append(parts) }
             let samplingSeconds = Date().timeIntervalSince(start)
