@@ -87,6 +87,10 @@ let package = Package(
             "DivSeg", "DivSegDatasets", "DivSegIO", "DivSegCore",
             .product(name: "Benchmark", package: "swift-benchmark"),
         ], path: "Benchmarks/SegmenterBenchmark"),
+        .executableTarget(name: "StreamingTrainingBenchmark", dependencies: ["DivSeg", "DivSegCore"],
+                          path: "Benchmarks/StreamingTrainingBenchmark"),
+        .executableTarget(name: "CAMStateBenchmark", dependencies: ["DivSeg", "DivSegDatasets", "DivSegIO", "DivSegCore"],
+                          path: "Benchmarks/CAMStateBenchmark"),
         .executableTarget(name: "CRFBenchmark", dependencies: [
             "DivSeg", "DivSegDatasets", "DivSegIO", "DivSegCore",
             .product(name: "Benchmark", package: "swift-benchmark"),

@@ -15,7 +15,7 @@ extension DivSegRegistry {
                 (--sampling diverse with --points k is the paper's k diverse points per tagged class \
                 and k background points) — then trains the segmenter (\(SegmenterTrainer().epochs) epochs, \
                 batch \(SegmenterTrainer().batchSize)). Picks already in the sample store \
-                (<registry>/.samples) are reused. Runs under the registry's lock and replaces the \
+                (<cache>/samples by default; config sample-store) are reused; --max-memory streams them. Runs under the registry's lock and replaces the \
                 segmenter atomically.
                 """)
 
