@@ -67,9 +67,11 @@ extension DivSegRegistry {
             let images = shard.select(all)
             if !shard.isWhole { printError("note: shard \(shard): \(images.count) of \(all.count) images") }
             guard let out else { return try fillCache(images) }
-            guard !images.isEmpty else { return }
             // Outputs first (clashes, special files): refused before the weights are loaded.
-            let targets = try FeatureFileWriter.outputPaths(for: images, out: out)
+            // Planned for all images, so that every shard reads --out the same way (a folder
+            // for several images even when a shard gets one).
+            let targets = shard.select(try FeatureFileWriter.outputPaths(for: all, out: out))
+            guard !images.isEmpty else { return }
             let extractor = try HypercolumnExtractor(weightsAt: backbone.resolvedWeightsPath())
             let writer = FeatureFileWriter(extractor: extractor, storage: storage)
             var progress = ProgressReporter(total: images.count, label: "features")
