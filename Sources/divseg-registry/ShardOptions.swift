@@ -9,7 +9,7 @@ import Foundation
 struct ShardOptions: ParsableArguments {
     @Option(help: ArgumentHelp(
         "Run only shard INDEX of COUNT (1-based, e.g. 2/4) of the images.",
-        discussion: "Images are assigned round-robin by position in the sorted image list (position p goes to shard p % COUNT + 1). Default: from SLURM_ARRAY_TASK_ID/SLURM_ARRAY_TASK_COUNT/SLURM_ARRAY_TASK_MIN in a Slurm job array, or JOB_COMPLETION_INDEX with \(Shard.countVariable) in a Kubernetes Indexed Job; else the whole stage. --shard 1/1 overrides the environment.",
+        discussion: "Images are assigned round-robin by position in the sorted image list (0-based position p goes to shard p % COUNT + 1). Default: from SLURM_ARRAY_TASK_ID/SLURM_ARRAY_TASK_COUNT/SLURM_ARRAY_TASK_MIN in a Slurm job array, or JOB_COMPLETION_INDEX with \(Shard.countVariable) in a Kubernetes Indexed Job; else the whole stage. --shard 1/1 overrides the environment.",
         valueName: "index/count"),
             transform: { text in
                 do { return try Shard(parsing: text) } catch { throw ValidationError(String(describing: error)) }
