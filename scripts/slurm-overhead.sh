@@ -3,8 +3,9 @@
 # pipeline features (258 train + 256 val images, cold cache) → sample-only (the shipped
 # 22-class registry's 258 training images) → retrain → evaluate (256 val images), once as
 # plain commands in one process and once as job arrays of 4 shards on the local one-node
-# Slurm cluster (scripts/slurm-local.sh), on the same cores. Prints wall seconds per stage,
-# bytes per image, and checks that both runs trained the same segmenter and scored the same.
+# Slurm cluster (scripts/slurm-local.sh), on the same cores. Writes wall seconds per stage,
+# bytes per image; checks that both runs trained the same segmenter and says whether the scores
+# are identical (they differ when the BLAS thread counts do: docs/SCALING.md).
 # Needs ~20 GB in $TMPDIR and ~25 minutes on 2 cores.  Usage: scripts/slurm-overhead.sh [OUT.tsv]
 # Shorter: FEATURE_LIMIT=N computes cold features for the first N train images only, and
 # STAGE_CACHE=DIR (a feature cache already holding coco-mini) serves the later stages.
@@ -59,6 +60,13 @@ sbatch --wait --quiet --cpus-per-task="$cpus" --mem=12G --output="$work/retrain.
 array evaluate "$(q "$bin" evaluate --registry "$work/slurm/classes" "${coco[@]}" --split val) --json-out $(printf %q "$work/slurm")/part-\$SLURM_ARRAY_TASK_ID.json"
 "$bin" evaluate --merge "$work"/slurm/part-*.json --json-out "$work/slurm/scores.json" >/dev/null; t4=$(stamp); row slurm evaluate "$t3" "$t4"
 
+{
+    echo "# $(date -u +%FT%TZ) $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs), $cpus CPUs, load $(cut -d' ' -f1-3 /proc/loadavg); FEATURE_LIMIT=${FEATURE_LIMIT:-all} STAGE_CACHE=${STAGE_CACHE:+given}"
+    cat "$work/times.tsv"
+    echo "cache_bytes	$(du -sb "$work/one/cache" | cut -f1)	$(find "$work/one/cache" -name '*.h5' | wc -l) entries (features stage)"
+    echo "store_bytes	$(du -sb "$work/one/classes/.samples" | cut -f1)	$(find "$work/one/classes/.samples" -name '*.h5' | wc -l) entries"
+    python3 -c 'import json,sys; r=json.load(open(sys.argv[1]))["retraining"]; print("retrain\t%d images\t%d points\t%.1f s sampling\t%.1f s training" % (r["images"], r["points"], r["samplingSeconds"], r["trainingSeconds"]))' "$work/one/retrain.json"
+} > "$out"
 # The segmenters' weights bit for bit (the files' bytes also hold HDF5 object times); h5py
 # from the system's python3 or a venv of its own.
 python=python3
@@ -70,12 +78,8 @@ names = ["hidden/kernel", "hidden/bias", "output/kernel", "output/bias", "input/
 for n in names:
     assert np.array_equal(a[n][()].view(np.uint32), b[n][()].view(np.uint32)), f"segmenter {n} differs"
 PY
-cmp "$work/one/scores.json" "$work/slurm/scores.json"
-{
-    echo "# $(date -u +%FT%TZ) $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs), $cpus CPUs, load $(cut -d' ' -f1-3 /proc/loadavg); FEATURE_LIMIT=${FEATURE_LIMIT:-all} STAGE_CACHE=${STAGE_CACHE:+given}"
-    cat "$work/times.tsv"
-    echo "cache_bytes	$(du -sb "$work/one/cache" | cut -f1)	$(find "$work/one/cache" -name '*.h5' | wc -l) entries (features stage)"
-    echo "store_bytes	$(du -sb "$work/one/classes/.samples" | cut -f1)	$(find "$work/one/classes/.samples" -name '*.h5' | wc -l) entries"
-    python3 -c 'import json,sys; r=json.load(open(sys.argv[1]))["retraining"]; print("retrain\t%d images\t%d points\t%.1f s sampling\t%.1f s training" % (r["images"], r["points"], r["samplingSeconds"], r["trainingSeconds"]))' "$work/one/retrain.json"
-    echo "identical: segmenter and scores"
-} > "$out"
+# Scores: equal at equal BLAS thread counts; here one process uses every core and each shard
+# one, and inference rounds differently with the thread count in rare pixels (docs/SCALING.md).
+if cmp -s "$work/one/scores.json" "$work/slurm/scores.json"; then echo "scores: identical" >> "$out"
+else echo "scores: differ (thread counts differ: docs/SCALING.md)" >> "$out"; fi
+echo "segmenter weights: identical" >> "$out"
