@@ -14,6 +14,10 @@ import Foundation
 /// and `global` (float32), and attributes `format`, `key` (the full ``SampleKey`` text),
 /// `class` and `count`. A foreground entry of 20 points is ~170 KB.
 ///
+/// Several processes may fill one store at once (`retrain --sample-only --shard i/n`,
+/// ``SampleStoreFiller``): entries are content-keyed and written to a unique temporary file
+/// that is renamed into place, so a reader sees a whole entry or none.
+///
 /// ```swift
 /// let store = SampleStore(registry: "classes")
 /// if case .hit(let picks) = store.read(key) { print(picks.locations) }
