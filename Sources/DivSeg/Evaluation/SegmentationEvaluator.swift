@@ -34,6 +34,19 @@ public struct SegmentationEvaluator: Sendable {
     /// Evaluates every sample that has ground truth; `progress(done, total)` after each image.
     public func evaluate(_ samples: [DatasetSample],
                          progress: (Int, Int) -> Void = { _, _ in }) throws -> SegmentationScores {
+        try SegmentationScores(matrix: try confusionMatrix(samples, progress: progress), classNames: pipeline.segmenter.classes)
+    }
+
+    /// The confusion matrix over `samples` (those with ground truth), labels in the order of
+    /// the segmenter's classes — what ``evaluate(_:progress:)`` scores. Matrices of disjoint
+    /// sets of images sum (``ConfusionMatrix/merge(_:)``) to the matrix of their union, which
+    /// is how sharded evaluations are combined (``EvaluationPart``).
+    ///
+    /// ```swift
+    /// let part = try evaluator.confusionMatrix(shard.select(samples))
+    /// ```
+    public func confusionMatrix(_ samples: [DatasetSample],
+                                progress: (Int, Int) -> Void = { _, _ in }) throws -> ConfusionMatrix {
         let classes = pipeline.segmenter.classes
         var matrix = ConfusionMatrix(classCount: classes.count)
         for (index, sample) in samples.enumerated() {
@@ -58,6 +71,6 @@ public struct SegmentationEvaluator: Sendable {
             try matrix.add(groundTruth: truth, prediction: prediction)
             progress(index + 1, samples.count)
         }
-        return try SegmentationScores(matrix: matrix, classNames: classes)
+        return matrix
     }
 }

@@ -17,6 +17,10 @@ import Foundation
 /// full ``SampleKey`` text), `class` and `count`. An image's dense labels (336 rows) take
 /// ≈1.3 MB.
 ///
+/// Several processes may fill one store at once (`retrain --sample-only --shard i/n`,
+/// ``SampleStoreFiller``): entries are content-keyed and written to a unique temporary file
+/// that is renamed into place, so a reader sees a whole entry or none.
+///
 /// ```swift
 /// let store = SampleStore(registry: "classes")
 /// if case .hit(let picks) = store.read(key) { print(picks.locations) }
@@ -121,8 +125,7 @@ public struct SampleStore: Sendable {
     public func write(_ picks: SamplePicks, for key: SampleKey, className: String? = nil) -> Bool {
         let path = path(for: key)
         do {
-            try FileManager.default.createDirectory(atPath: (path as NSString).deletingLastPathComponent,
-                                                    withIntermediateDirectories: true)
+            try Self.createFolder((path as NSString).deletingLastPathComponent)
             try HDF5File.writeAtomically(to: path) { file in
                 try file.setStringAttribute("format", Self.formatName)
                 try file.setStringAttribute("key", key.text)
@@ -145,6 +148,23 @@ public struct SampleStore: Sendable {
         } catch {
             log?("sample store: cannot write '\(path)': \(error)")
             return false
+        }
+    }
+
+    /// Creates `folder` with its parents. Shards of one retraining write one store at once
+    /// (`retrain --sample-only --shard i/n`): another process creating the same folder between
+    /// the existence check and `mkdir` is success, not a failed write.
+    private static func createFolder(_ folder: String) throws {
+        // A race can hit any level of the path, so a failure is retried a few times.
+        for attempt in 1...3 {
+            do {
+                try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+                return
+            } catch {
+                var isDirectory: ObjCBool = false
+                if FileManager.default.fileExists(atPath: folder, isDirectory: &isDirectory), isDirectory.boolValue { return }
+                if attempt == 3 { throw error }
+            }
         }
     }
 

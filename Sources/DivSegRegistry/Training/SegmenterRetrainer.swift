@@ -285,7 +285,7 @@ public struct SegmenterRetrainer: Sendable {
     /// The picks of one image, foreground per class (in name order, `name` set) then
     /// background (`name` nil), from the store where it has them; `file` gives the image's
     /// file (located and hash-checked) when some must be computed.
-    private func samplePicks(_ image: TrainingImage, file: () throws -> String,
+    func samplePicks(_ image: TrainingImage, file: () throws -> String,
                              localizers: [String: any Localizer],
                              identities: [String: SampleKey.LocalizerIdentity], context: SampleKey.Context,
                              store: SampleStore?, usage: inout SampleUsage) throws -> [(name: String?, picks: SamplePicks)] {

@@ -20,9 +20,13 @@ extension DivSegRegistry {
                 feature cache (--cache; computed and stored when missing) unless --no-cache. \
                 Progress goes to standard error: a bar on a terminal, a line per tenth of the \
                 images elsewhere.
+                Sharded (--shard i/n, or a Slurm job array / Kubernetes Indexed Job): only the \
+                shard's images are evaluated (after --limit) and --json-out (required) writes the \
+                shard's confusion matrix; `evaluate --merge part-*.json` sums the parts of all n \
+                shards and prints the same scores as one process would.
                 """)
 
-        @Option(help: "Dataset: coco:DIR, voc:DIR or tags:FILE.csv.") var dataset: String
+        @Option(help: "Dataset: coco:DIR, voc:DIR or tags:FILE.csv.") var dataset: String?
         @Option(help: "Split: train, val, trainval or a file of image ids (default: every image of the dataset).") var split: String?
         @Flag(help: "Print JSON ({\"mIoU\": …, \"perClass\": {…}}) instead of the table.") var json = false
         @Option(parsing: .unconditional,
@@ -36,14 +40,30 @@ extension DivSegRegistry {
         @OptionGroup var registryOptions: RegistryOptions
         @OptionGroup var backbone: BackboneOptions
         @OptionGroup var crf: CRFOptions
+        @OptionGroup var shardOptions: ShardOptions
+        @Option(parsing: .upToNextOption,
+                help: ArgumentHelp("Merge the shard results (files written by --shard i/n --json-out FILE) instead of evaluating.",
+                                   valueName: "part.json"))
+        var merge: [String] = []
 
         func validate() throws {
             if let limit { try requireOption("limit", limit, in: ExperimentRunner.evaluationLimitRange, "images") }
+            if merge.isEmpty && dataset == nil { throw ValidationError("Missing --dataset (or --merge part.json… to merge shard results).") }
+            if !merge.isEmpty && (dataset != nil || split != nil || limit != nil || shardOptions.shard != nil) {
+                throw ValidationError("--merge sums finished shard results: pass it without --dataset, --split, --limit and --shard.")
+            }
         }
 
         func run() throws {
             // Checked before the long run: a device or folder there is refused at once.
             if let saveJSON { try RegularFile.checkOutput(saveJSON) }
+            if !merge.isEmpty { return try mergeParts() }
+            guard let dataset else { throw ValidationError("Missing --dataset.") }
+            // With a shard (explicit, even 1/1, or from the environment) --json-out writes a part.
+            let sharded = try shardOptions.resolve()
+            if let shard = sharded, saveJSON == nil {
+                throw CommandFailure("Shard \(shard) evaluates part of the images: pass --json-out FILE for its result, then merge the parts with `evaluate --merge`.")
+            }
             let crfParameters = try crf.parameters()
             let (registry, weights) = try registryOptions.open(backbone: backbone)
             let extractor = try HypercolumnExtractor(weightsAt: weights)
@@ -61,6 +81,27 @@ extension DivSegRegistry {
                 throw CommandFailure("No images with ground truth masks in \(dataset) (split \(split ?? "all")): evaluation "
                     + "needs a coco: or voc: dataset with masks; a tags CSV has none.")
             }
+            if let shard = sharded {
+                let run = ["dataset": dataset, "split": split ?? "all", "limit": limit.map(String.init) ?? "none",
+                           "images": String(samples.count), "features": noCache ? "backbone" : "cache",
+                           "crf": crfParameters.map { "\($0)" } ?? "off",
+                           "segmenter": try FileDigest.sha256(ofFileAt: registry.segmenterPath)]
+                samples = shard.select(samples)
+                var progress = ProgressReporter(total: max(samples.count, 1), label: "evaluate \(shard)", lines: true)
+                let evaluator = SegmentationEvaluator(pipeline: pipeline, features: provider)
+                let matrix = try evaluator.confusionMatrix(samples) { _, _ in progress.advance() }
+                progress.finish()
+                let part = EvaluationPart(shard: shard, run: run, images: samples.count,
+                                          classes: pipeline.segmenter.classes, matrix: matrix)
+                try RegularFile.writeAtomically(try part.jsonData(), to: saveJSON!)
+                if json {
+                    print(String(decoding: try part.jsonData(), as: UTF8.self))
+                } else {
+                    print("shard \(shard): \(samples.count) images evaluated, confusion matrix written to \(saveJSON!)"
+                          + (part.scores.map { String(format: " (this shard alone: mIoU %.1f)", $0.mIoU) } ?? ""))
+                }
+                return
+            }
             var progress = ProgressReporter(total: samples.count, label: "evaluate", lines: true)
             let scores = try SegmentationEvaluator(pipeline: pipeline, features: provider).evaluate(samples) { _, _ in progress.advance() }
             progress.finish()
@@ -70,6 +111,21 @@ extension DivSegRegistry {
             if json {
                 print(String(decoding: try scores.jsonData(), as: UTF8.self))
             } else {
+                print(scores.table())
+            }
+        }
+
+        /// `--merge`: the scores of the summed shard matrices, reported as one process would.
+        private func mergeParts() throws {
+            var parts: [(path: String, part: EvaluationPart)] = []
+            for path in merge { parts.append((path, try EvaluationPart.read(from: path))) }
+            let merged = try EvaluationPart.merge(parts)
+            let scores = try SegmentationScores(matrix: merged.matrix, classNames: merged.classes)
+            if let saveJSON { try RegularFile.writeAtomically(try scores.jsonData(), to: saveJSON) }
+            if json {
+                print(String(decoding: try scores.jsonData(), as: UTF8.self))
+            } else {
+                printError("merged \(parts.count) shards: \(merged.images) images")
                 print(scores.table())
             }
         }

@@ -1,5 +1,6 @@
 import ArgumentParser
 import DivSeg
+import DivSegCore
 import DivSegRegistry
 
 extension DivSegRegistry {
@@ -17,6 +18,11 @@ extension DivSegRegistry {
                 batch \(SegmenterTrainer().batchSize)). Picks already in the sample store \
                 (<cache>/samples by default; config sample-store) are reused; --max-memory streams them. Runs under the registry's lock and replaces the \
                 segmenter atomically.
+                --sample-only fills the sample store without training, for shard i of n with \
+                --shard i/n (or a Slurm job array / Kubernetes Indexed Job): shards run at once \
+                on one registry (no registry lock is taken; entries are written atomically), and a \
+                final retrain with the same sampling options finds every pick stored and only \
+                trains — the segmenter one process would have trained.
                 """)
 
         @OptionGroup var retrainOptions: RetrainOptions
@@ -24,8 +30,19 @@ extension DivSegRegistry {
         @OptionGroup var registryOptions: RegistryOptions
         @OptionGroup var cacheOptions: CacheOptions
         @OptionGroup var backbone: BackboneOptions
+        @Flag(help: "Only fill the sample store (this shard's images with --shard); do not train.") var sampleOnly = false
+        @OptionGroup var shardOptions: ShardOptions
+
+        func validate() throws {
+            if sampleOnly && retrainOptions.noSampleStore { throw ValidationError("--sample-only fills the sample store; it cannot be used with --no-sample-store.") }
+            if sampleOnly && retrainOptions.remember { throw ValidationError("--remember is for a full retrain; shards running at once would all write settings.json.") }
+            if !sampleOnly && shardOptions.shard != nil {
+                throw ValidationError("--shard splits the sampling: use it with --sample-only, then run retrain without it to train.")
+            }
+        }
 
         func run() throws {
+            if sampleOnly { return try fillSampleStore() }
             let editor = try retrainOptions.editor(registry: registryOptions, backbone: backbone, cache: cacheOptions,
                                                    retraining: true)
             for problem in try Registry.open(editor.directory, backbone: editor.backbone).problems {
@@ -39,6 +56,48 @@ extension DivSegRegistry {
                 print("written to \(report.registry.segmenterPath)")
             }
             try retrainOptions.rememberDataRoot(registry: registryOptions)
+        }
+
+        /// `--sample-only`: this shard's picks into the sample store, without the registry lock.
+        private func fillSampleStore() throws {
+            let shard = try shardOptions.resolve() ?? .whole
+            let editor = try retrainOptions.editor(registry: registryOptions, backbone: backbone, cache: cacheOptions,
+                                                   retraining: true)
+            var filler = SampleStoreFiller(retrainer: editor.retrainer!, background: editor.background)
+            filler.log = { printError("note: \($0)") }
+            var progress: ProgressReporter?
+            let report = try filler.fill(registry: editor.directory, backbone: editor.backbone, shard: shard) { done, total in
+                if progress == nil { progress = ProgressReporter(total: total, label: "sampling \(shard)") }
+                progress?.update(to: done)
+            }
+            progress?.finish()
+            if json { try JSONOutput.print(SampleOnlyOutput(report)) } else { print(report.summary) }
+            if report.usage.failedWrites > 0 {
+                throw CommandFailure("\(report.usage.failedWrites) sample-store entries could not be written to \(report.store) (see the notes above); the final retrain would recompute them.")
+            }
+        }
+    }
+
+    /// What `retrain --sample-only --json` prints.
+    struct SampleOnlyOutput: Encodable {
+        var shard: String
+        var trainingImages: Int
+        var shardImages: Int
+        var imagesReused: Int
+        var imagesResampled: Int
+        var picksRecomputed: Int
+        var seconds: Double
+        var store: String
+
+        init(_ report: SampleStoreFiller.Report) {
+            shard = report.shard.description
+            trainingImages = report.totalImages
+            shardImages = report.shardImages
+            imagesReused = report.usage.imagesReused
+            imagesResampled = report.usage.imagesResampled
+            picksRecomputed = report.usage.picksRecomputed
+            seconds = report.seconds
+            store = report.store
         }
     }
 }
