@@ -22,9 +22,12 @@ extension DivSegRegistry {
                 With one image, --out is the output file; with several, a directory that receives \
                 <image name>.h5 per image.
 
-                Without --out, the features go into the feature cache (--cache) instead, as the \
-                other commands store them; with --dataset SPEC [--split S] the dataset's images \
-                are the input. --shard i/n (or a Slurm job array / Kubernetes Indexed Job) takes \
+                Without --out, the feature cache (--cache) is filled instead, as the other \
+                commands store it: the compact per-image state (block5_conv3 and the global \
+                descriptor, ≈0.35 MB per image; what CAM-style localizers and dense labels read), \
+                and with --full also the full hypercolumn entries (≈17.5 MB per image; what \
+                evaluate and mlp localizers read). With --dataset SPEC [--split S] the dataset's \
+                images are the input. --shard i/n (or a Slurm job array / Kubernetes Indexed Job) takes \
                 only every n-th image, starting at the i-th, of the images in the order given (a \
                 dataset's in id order): a cluster stage that fills one shared cache.
                 """)
@@ -43,6 +46,8 @@ extension DivSegRegistry {
                 help: "With --dataset: at most this many images (first in id order), \(ExperimentRunner.evaluationLimitRange.boundText).")
         var limit: Int?
         @OptionGroup var cacheOptions: CacheOptions
+        @Flag(help: "Without --out: also write full hypercolumn entries (≈17.5 MB per image) into the cache, not only the compact state.")
+        var full = false
         @OptionGroup var shardOptions: ShardOptions
 
         @Option(help: "Element type on disk: \(HDF5Storage.allCases.map(\.rawValue).joined(separator: " or ")).")
@@ -56,6 +61,7 @@ extension DivSegRegistry {
             if dataset == nil && (split != nil || limit != nil) { throw ValidationError("--split and --limit select images of a --dataset; pass one.") }
             if let limit { try requireOption("limit", limit, in: ExperimentRunner.evaluationLimitRange, "images") }
             if out != nil && cacheOptions.cache != nil { throw ValidationError("--cache is where features go without --out; pass one of them.") }
+            if out != nil && full { throw ValidationError("--full chooses what goes into the cache without --out; --out files always hold full hypercolumns.") }
         }
 
         func run() throws {
@@ -85,8 +91,9 @@ extension DivSegRegistry {
             }
         }
 
-        /// Without `--out`: makes sure every image has a valid feature-cache entry (computed
-        /// only when missing or stale); a bad image is reported by name and the rest go on.
+        /// Without `--out`: makes sure every image has a valid state entry (and with `--full` a
+        /// full entry) in the cache, computed only when missing or stale; a bad image is
+        /// reported by name and the rest go on.
         private func fillCache(_ images: [String]) throws {
             let weights = try backbone.resolvedWeightsPath()
             let cache = try cacheOptions.open(weights: weights)
@@ -96,7 +103,10 @@ extension DivSegRegistry {
             var failures: [String] = []
             for image in images {
                 do {
-                    let one = try cache.precompute([image], extractor: extractor)
+                    // A full entry first, so that the state is then cut from it, not computed again.
+                    let one = full ? try cache.precompute([image], extractor: extractor)
+                        : try cache.precomputeStates([image], extractor: extractor)
+                    if full { try cache.precomputeStates([image], extractor: extractor) }
                     summary.hits += one.hits; summary.computed += one.computed; summary.recomputed += one.recomputed
                 } catch {
                     failures.append("\(image): \(error)")
@@ -105,7 +115,7 @@ extension DivSegRegistry {
             }
             progress.finish()
             for failure in failures { printError("error: \(failure)") }
-            print("feature cache \(cache.directory): \(summary.computed) computed, \(summary.recomputed) recomputed, "
+            print("feature cache \(cache.directory) (\(full ? "full entries and states" : "states")): \(summary.computed) computed, \(summary.recomputed) recomputed, "
                   + "\(summary.hits) already there (\(images.count) images)")
             if !failures.isEmpty {
                 throw ExitCode(failures.count == images.count ? 1 : 2)

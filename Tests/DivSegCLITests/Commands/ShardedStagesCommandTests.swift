@@ -55,10 +55,15 @@ struct ShardedStagesCommandTests {
             computed.append(match.flatMap { Int($0.1) } ?? -1)
         }
         #expect(computed == [2, 2, 1], "round-robin shards of 5 images")
-        #expect(entries(cache).count == 5)
+        // Only the compact state (≈0.35 MB per image), no 17.5 MB full entry.
+        #expect(entries(cache).count == 5 && entries(cache).allSatisfy { $0.hasSuffix(".state.h5") }, "\(entries(cache))")
         // The whole stage afterwards finds every image cached.
         let whole = try CLIRunner.run(["features", "--dataset", dataset, "--split", "val", "--limit", "5", "--cache", cache])
         #expect(whole.status == 0 && whole.stdout.contains("0 computed, 0 recomputed, 5 already there"), "\(whole.stdout)\(whole.stderr)")
+        // --full adds the full entries, cut into states without computing these again.
+        let full = try CLIRunner.run(["features", "--dataset", dataset, "--split", "val", "--limit", "2", "--cache", cache, "--full"])
+        #expect(full.status == 0 && full.stdout.contains("2 computed"), "\(full.stdout)\(full.stderr)")
+        #expect(entries(cache).count == 7 && entries(cache).filter { !$0.hasSuffix(".state.h5") }.count == 2)
     }
 
     @Test("the shard comes from a Slurm array or a Kubernetes Indexed Job; --shard beats both; bad values are refused")
