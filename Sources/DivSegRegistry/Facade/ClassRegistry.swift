@@ -36,8 +36,9 @@ public struct ClassRegistry: Sendable {
     public let directory: String
     /// The backbone bundles and segmenter must have been trained on.
     public let backbone: Backbone
-    /// Where training images' features are kept between runs. The folder is opened (and
-    /// created) only by a change that trains; segmenting never touches it.
+    /// Where training images' features are kept between runs, and by default the sample
+    /// store (``SampleStoreLocation``). The folder is opened (and created) only by a change
+    /// that trains; segmenting never touches it.
     public var featureCacheDirectory: String
     /// How the shared segmenter is retrained after a change (sampler, trainer); its
     /// defaults are the library's (``SegmenterRetrainer``).
@@ -180,6 +181,10 @@ public struct ClassRegistry: Sendable {
         retrainer.trainer = trainer
         retrainer.dataRoots = dataRoots
         var editor = RegistryEditor(directory: directory, backbone: backbone.identity, retrainer: retrainer)
+        // The same place the CLI uses: the registry's setting, a `.samples` already in it, or
+        // `<feature cache>/samples` (``SampleStoreLocation``).
+        editor.sampleStoreDirectory = try SampleStoreLocation.directory(registry: directory,
+                                                                        cacheDirectory: featureCacheDirectory)
         editor.lockTimeout = lockTimeout
         editor.log = log
         return editor
