@@ -34,6 +34,10 @@ struct RetrainOptions: ParsableArguments {
             help: ArgumentHelp("Self-training: rounds of predicting the training points with the trained segmenter (restricted to each image's tags and background) and training again on those labels, \(SelfTraining.roundsRange.boundText).",
                                discussion: "Default: the rounds recorded in the registry's labels.json by the last retraining, else \(SegmenterRetrainer.defaultSelfTraining.rounds). The rounds used are recorded for later add, remove and retrain."))
     var selfTrainingRounds: Int?
+    @Option(parsing: .unconditional,
+            help: ArgumentHelp("Self-training: predict each image with a segmenter trained on the other folds' images (1: the segmenter trained on all), \(SelfTraining.foldsRange.boundText).",
+                               discussion: "Default: the folds recorded in labels.json, else \(SegmenterRetrainer.defaultSelfTraining.folds)."))
+    var selfTrainingFolds: Int?
     @Flag(help: "Training labels from each class map averaged with its map on the mirrored image (a second backbone run per training image, cached).")
     var flipMaps = SegmenterRetrainer.defaultAugmentation.flip
     @Option(parsing: .unconditional, help: "Seed of the segmenter's weight initialisation and point order.")
@@ -56,6 +60,9 @@ struct RetrainOptions: ParsableArguments {
         try requireOption("dense-stride", denseStride, in: PointSampler.denseStrideRange, "grid rows and columns")
         if let selfTrainingRounds {
             try requireOption("self-training-rounds", selfTrainingRounds, in: SelfTraining.roundsRange, "rounds")
+        }
+        if let selfTrainingFolds {
+            try requireOption("self-training-folds", selfTrainingFolds, in: SelfTraining.foldsRange, "folds of images")
         }
         try requireOption("lock-timeout", lockTimeout, in: RegistryEditor.lockTimeoutRange, "seconds")
     }
@@ -84,6 +91,7 @@ struct RetrainOptions: ParsableArguments {
         if remember && dataRoot.isEmpty { throw ValidationError("--remember records a --data-root; pass one.") }
         editor.background = background
         editor.selfTrainingRounds = selfTrainingRounds
+        editor.selfTrainingFolds = selfTrainingFolds
         editor.lockTimeout = lockTimeout
         editor.useSampleStore = !noSampleStore
         editor.log = { printError("note: \($0)") }

@@ -24,9 +24,24 @@ public struct SelfTraining: Sendable, Codable, Equatable {
     /// The ``rounds`` accepted: each round costs one more training of the segmenter (the
     /// issue asks for 1–3 rounds; more were never measured).
     public static let roundsRange = 0...5
+    /// Who predicts an image's points: with 1 (the default) the segmenter trained on all
+    /// images, which has learned those very labels and repeats most of them; with k ≥ 2 the
+    /// images are split into k folds (by their index modulo k) and each fold is predicted by
+    /// a segmenter trained on the other folds only — a prediction on images it has not seen,
+    /// as on new images — at the cost of k extra trainings on (k−1)/k of the points per round.
+    public var folds: Int
+    /// The ``folds`` accepted.
+    public static let foldsRange = 1...5
 
     /// No self-training by default.
-    public init(rounds: Int = 0) { self.rounds = rounds }
+    public init(rounds: Int = 0, folds: Int = 1) { self.rounds = rounds; self.folds = folds }
+
+    /// Older records (rounds only) still decode.
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        self.init(rounds: try c.decodeIfPresent(Int.self, forKey: .rounds) ?? 0,
+                  folds: try c.decodeIfPresent(Int.self, forKey: .folds) ?? 1)
+    }
 
     /// Checks the settings.
     ///
@@ -35,6 +50,10 @@ public struct SelfTraining: Sendable, Codable, Equatable {
         guard Self.roundsRange.contains(rounds) else {
             throw .invalidSetting(SettingViolation(owner: "SelfTraining", name: "rounds", value: "\(rounds)",
                                                    requirement: "in \(Self.roundsRange.boundText)"))
+        }
+        guard Self.foldsRange.contains(folds) else {
+            throw .invalidSetting(SettingViolation(owner: "SelfTraining", name: "folds", value: "\(folds)",
+                                                   requirement: "in \(Self.foldsRange.boundText)"))
         }
     }
 

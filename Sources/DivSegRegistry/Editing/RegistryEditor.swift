@@ -62,6 +62,9 @@ public struct RegistryEditor: Sendable {
     /// editor.selfTrainingRounds = 1   // one round of self-training, kept by later add/remove
     /// ```
     public var selfTrainingRounds: Int?
+    /// The self-training folds to retrain with (``SelfTraining/folds``); nil keeps the
+    /// recorded ones (``LabelLedger/selfTrainingFolds``), like ``selfTrainingRounds``.
+    public var selfTrainingFolds: Int?
     /// Reuse and fill the registry's sample store when retraining (default true).
     public var useSampleStore = true
     /// Receives notes (e.g. damaged sample-store entries).
@@ -139,7 +142,7 @@ public struct RegistryEditor: Sendable {
             var segmenterOperations: [RegistryTransaction.Operation] = []
             var segmenterSHA = next.ledger.segmenterSHA256
             var rule = next.ledger.background
-            var rounds = next.ledger.selfTrainingRounds
+            var rounds = (next.ledger.selfTrainingRounds, next.ledger.selfTrainingFolds)
             if retrain {
                 let (ops, trained, sha) = try stageSegmenter(next, in: transaction, progress: progress)
                 segmenterOperations = ops
@@ -149,7 +152,7 @@ public struct RegistryEditor: Sendable {
                 rounds = recordedRounds(trained)
             }
             operations += try stageLedger(next, segmenterSHA256: segmenterSHA, background: rule,
-                                          selfTrainingRounds: rounds, in: transaction)
+                                          selfTraining: rounds, in: transaction)
             operations += segmenterOperations
             operations.append(.remove(path: transaction.stagingName))
             try transaction.commit(operations, lockTimeout: lockTimeout, crash: simulatedCrash, failure: simulatedFailure,
@@ -205,7 +208,7 @@ public struct RegistryEditor: Sendable {
             var segmenterOperations: [RegistryTransaction.Operation] = []
             var segmenterSHA = next.ledger.segmenterSHA256
             var rule = next.ledger.background
-            var rounds = next.ledger.selfTrainingRounds
+            var rounds = (next.ledger.selfTrainingRounds, next.ledger.selfTrainingFolds)
             if retrain {
                 if next.bundles.isEmpty {
                     var info = stat()
@@ -224,7 +227,7 @@ public struct RegistryEditor: Sendable {
                 }
             }
             operations += try stageLedger(next, segmenterSHA256: segmenterSHA, background: rule,
-                                          selfTrainingRounds: rounds, in: transaction)
+                                          selfTraining: rounds, in: transaction)
             operations += segmenterOperations
             operations.append(.remove(path: transaction.stagingName))
             try transaction.commit(operations, lockTimeout: lockTimeout, crash: simulatedCrash, failure: simulatedFailure,
@@ -261,7 +264,7 @@ public struct RegistryEditor: Sendable {
         do {
             let (ops, trained, sha) = try stageSegmenter(current, in: transaction, progress: progress)
             var operations = try stageLedger(current, segmenterSHA256: sha, background: recordedRule(trained),
-                                             selfTrainingRounds: recordedRounds(trained), in: transaction)
+                                             selfTraining: recordedRounds(trained), in: transaction)
             operations += ops
             operations.append(.remove(path: transaction.stagingName))
             try transaction.commit(operations, lockTimeout: lockTimeout, crash: simulatedCrash, failure: simulatedFailure,
@@ -410,13 +413,13 @@ public struct RegistryEditor: Sendable {
 
     /// Stages `labels.json` for `next` (its classes registered, all others retired).
     private func stageLedger(_ next: Registry, segmenterSHA256: String?, background: DenseBackground?,
-                             selfTrainingRounds: Int?,
+                             selfTraining: (rounds: Int?, folds: Int?),
                              in transaction: RegistryTransaction) throws -> [RegistryTransaction.Operation] {
         var ledger = next.ledger
         // Recorded in the same commit as the segmenter file it describes.
         ledger.segmenterSHA256 = segmenterSHA256
         ledger.background = background
-        ledger.selfTrainingRounds = selfTrainingRounds
+        (ledger.selfTrainingRounds, ledger.selfTrainingFolds) = selfTraining
         ledger.retire(except: Set(next.bundles.map(\.name)))
         try DurableFile.write(try ledger.encoded(), to: transaction.stagedPath(LabelLedger.fileName))
         return [.rename(from: transaction.stagedName(LabelLedger.fileName), to: LabelLedger.fileName)]
@@ -428,8 +431,9 @@ public struct RegistryEditor: Sendable {
     }
 
     /// The ledger's record of the self-training rounds a retraining used (nil for the default).
-    private func recordedRounds(_ result: SegmenterRetrainer.Result) -> Int? {
-        result.selfTraining == SegmenterRetrainer.defaultSelfTraining ? nil : result.selfTraining.rounds
+    private func recordedRounds(_ result: SegmenterRetrainer.Result) -> (rounds: Int?, folds: Int?) {
+        let used = result.selfTraining, defaults = SegmenterRetrainer.defaultSelfTraining
+        return (used.rounds == defaults.rounds ? nil : used.rounds, used.folds == defaults.folds ? nil : used.folds)
     }
 
     /// Trains the segmenter for `next` and stages it.
@@ -439,6 +443,7 @@ public struct RegistryEditor: Sendable {
         guard var retrainer else { throw RegistryError.noRetrainer(directory: directory) }
         retrainer.sampler.denseBackground = background ?? next.ledger.background ?? .threshold
         retrainer.selfTraining.rounds = selfTrainingRounds ?? next.ledger.selfTrainingRounds ?? retrainer.selfTraining.rounds
+        retrainer.selfTraining.folds = selfTrainingFolds ?? next.ledger.selfTrainingFolds ?? retrainer.selfTraining.folds
         var store: SampleStore?
         if useSampleStore {
             store = SampleStore(registry: directory)

@@ -54,6 +54,9 @@ public struct LabelLedger: Codable, Sendable, Equatable {
     /// `add`, `remove` and `retrain` keep them unless told otherwise
     /// (``RegistryEditor/selfTrainingRounds``).
     public var selfTrainingRounds: Int?
+    /// The self-training folds (``SelfTraining/folds``) recorded with the rounds, when they
+    /// differ from the default (nil).
+    public var selfTrainingFolds: Int?
 
     /// An empty ledger.
     public init() {

@@ -32,7 +32,9 @@ extension SegmenterRetrainer {
         var rounds: [SelfTraining.Round] = []
         for round in 1...selfTraining.rounds {
             let start = Date()
-            let logits = try segmenter.logits(rows: current.features)
+            let logits = selfTraining.folds > 1
+                ? try crossFittedLogits(current, groups: groups, classes: classes)
+                : try segmenter.logits(rows: current.features)
             let labels = try SelfTraining.restrictedLabels(logits: logits, classCount: segmenter.classes.count,
                                                            groups: groups, allowed: allowed)
             let changed = zip(labels, current.labels).reduce(0) { $0 + ($1.0 != $1.1 ? 1 : 0) }
@@ -45,5 +47,34 @@ extension SegmenterRetrainer {
                                              report: report, seconds: Date().timeIntervalSince(start)))
         }
         return rounds
+    }
+
+    /// The logits of every row of `set`, each fold of images (group index modulo
+    /// ``SelfTraining/folds``) predicted by a segmenter trained on the other folds' rows.
+    func crossFittedLogits(_ set: SegmenterTrainingSet, groups: [Int32], classes: [String]) throws -> [Float] {
+        let k = selfTraining.folds, d = set.dimension, c = classes.count
+        var logits = [Float](repeating: 0, count: set.count * c)
+        for fold in 0..<k {
+            let held = groups.indices.filter { Int(groups[$0]) % k == fold }
+            guard !held.isEmpty else { continue }
+            let kept = groups.indices.filter { Int(groups[$0]) % k != fold }
+            guard !kept.isEmpty else { throw SegmenterError.emptyTrainingSet }
+            func rows(_ indices: [Int]) -> [Float] {
+                var out: [Float] = []
+                out.reserveCapacity(indices.count * d)
+                set.features.withUnsafeBufferPointer { f in
+                    for r in indices { out.append(contentsOf: f[(r * d)..<((r + 1) * d)]) }
+                }
+                return out
+            }
+            let training = try SegmenterTrainingSet(features: rows(kept), labels: kept.map { set.labels[$0] },
+                                                    featureChannels: set.featureChannels, globalCount: set.globalCount)
+            let (other, _) = try trainer.train(on: training, classes: classes)
+            let predicted = try other.logits(rows: rows(held))
+            for (i, r) in held.enumerated() {
+                for j in 0..<c { logits[r * c + j] = predicted[i * c + j] }
+            }
+        }
+        return logits
     }
 }

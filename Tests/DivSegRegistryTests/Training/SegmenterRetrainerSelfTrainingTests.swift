@@ -50,6 +50,27 @@ struct SegmenterRetrainerSelfTrainingTests {
         #expect(try Registry.open(dir, backbone: bundles.backbone).loadSegmenter().parameters == again.parameters)
     }
 
+    @Test("cross-fitted self-training (folds) is recorded and kept like the rounds")
+    func crossFitted() throws {
+        let bundles = try RegistryFixture.bundles.get()
+        let dir = try RegistryFixture.temporaryDirectory("self-training-folds") + "/classes"
+        defer { try? FileManager.default.removeItem(atPath: (dir as NSString).deletingLastPathComponent) }
+        var editor = bundles.editor(dir)
+        try editor.add(bundleAt: bundles.path("giraffe"), retrain: false)
+        editor.selfTrainingRounds = 1
+        editor.selfTrainingFolds = 2
+        let trained = try #require(try editor.add(bundleAt: bundles.path("person")).retraining)
+        #expect(trained.selfTraining == SelfTraining(rounds: 1, folds: 2))
+        #expect(try #require(trained.rounds.first).pointsPerLabel.reduce(0, +) == trained.points)
+        let ledger = try LabelLedger.read(registry: dir)
+        #expect(ledger.selfTrainingRounds == 1 && ledger.selfTrainingFolds == 2)
+        editor.selfTrainingRounds = nil
+        editor.selfTrainingFolds = nil
+        let kept = try #require(try editor.add(bundleAt: bundles.path("elephant")).retraining)
+        #expect(kept.selfTraining == SelfTraining(rounds: 1, folds: 2))
+        #expect(try editor.verify().isHealthy)
+    }
+
     @Test("an exhaustive registry self-trains without inventing background")
     func exhaustive() throws {
         let bundles = try RegistryFixture.bundles.get()

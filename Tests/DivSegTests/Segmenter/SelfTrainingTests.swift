@@ -1,5 +1,6 @@
 import DivSeg
 import DivSegCore
+import Foundation
 import Testing
 
 @Suite("Self-training: labels restricted to each image's tags")
@@ -48,5 +49,16 @@ struct SelfTrainingTests {
         try SelfTraining(rounds: SelfTraining.roundsRange.upperBound).validate()
         #expect(throws: SegmenterError.self) { try SelfTraining(rounds: SelfTraining.roundsRange.upperBound + 1).validate() }
         #expect(throws: SegmenterError.self) { try SelfTraining(rounds: -1).validate() }
+        #expect(SelfTraining().folds == 1)
+        #expect(throws: SegmenterError.self) { try SelfTraining(rounds: 1, folds: 0).validate() }
+        #expect(throws: SegmenterError.self) { try SelfTraining(rounds: 1, folds: SelfTraining.foldsRange.upperBound + 1).validate() }
+    }
+
+    @Test("a record written before folds existed decodes with one fold")
+    func olderRecord() throws {
+        let decoded = try JSONDecoder().decode(SelfTraining.self, from: Data(#"{"rounds": 2}"#.utf8))
+        #expect(decoded == SelfTraining(rounds: 2, folds: 1))
+        let again = try JSONDecoder().decode(SelfTraining.self, from: JSONEncoder().encode(SelfTraining(rounds: 1, folds: 3)))
+        #expect(again == SelfTraining(rounds: 1, folds: 3))
     }
 }
