@@ -24,6 +24,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
         .package(url: "https://github.com/google/swift-benchmark", from: "0.1.2"),
         .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
+        // RFC 4180 field splitting of the tags and labels CSV files.
+        .package(url: "https://github.com/yaslab/CSV.swift", from: "2.5.2"),
         // `swift package generate-documentation --target DivSegKit` (the DocC catalogue).
         .package(url: "https://github.com/swiftlang/swift-docc-plugin", from: "1.5.0"),
     ],
@@ -59,7 +61,9 @@ let package = Package(
         ]),
         // Datasets (COCO, VOC, tags CSV) and their ground truth: what the method trains and is
         // scored on, not the method itself.
-        .target(name: "DivSegDatasets", dependencies: ["DivSegCore", "DivSegIO"]),
+        .target(name: "DivSegDatasets", dependencies: [
+            "DivSegCore", "DivSegIO", .product(name: "CSV", package: "CSV.swift"),
+        ]),
         .target(name: "DivSeg", dependencies: ["DivSegDatasets", "DivSegCore", "DivSegIO"]),
         .target(name: "DivSegRegistry", dependencies: ["DivSeg", "DivSegDatasets", "DivSegIO", "DivSegCore"]),
         // The paper's tables, the CAM peer and the diagnostics: measurements around the method.
@@ -83,6 +87,10 @@ let package = Package(
             "DivSeg", "DivSegDatasets", "DivSegIO", "DivSegCore",
             .product(name: "Benchmark", package: "swift-benchmark"),
         ], path: "Benchmarks/SegmenterBenchmark"),
+        .executableTarget(name: "StreamingTrainingBenchmark", dependencies: ["DivSeg", "DivSegCore"],
+                          path: "Benchmarks/StreamingTrainingBenchmark"),
+        .executableTarget(name: "CAMStateBenchmark", dependencies: ["DivSeg", "DivSegDatasets", "DivSegIO", "DivSegCore"],
+                          path: "Benchmarks/CAMStateBenchmark"),
         .executableTarget(name: "CRFBenchmark", dependencies: [
             "DivSeg", "DivSegDatasets", "DivSegIO", "DivSegCore",
             .product(name: "Benchmark", package: "swift-benchmark"),

@@ -24,7 +24,7 @@ do {
     let labelPath = (outputDirectory as NSString).appendingPathComponent(stem + ".png")
     let overlayPath = (outputDirectory as NSString).appendingPathComponent(stem + "_overlay.png")
     try PNGEncoder.write(result.labels, palette: result.palette, to: labelPath)
-    try PNGEncoder.write(result.overlay(), to: overlayPath)
+    try PNGEncoder.write(result.overlayWithLegend(), to: overlayPath)
 
     print("\(imagePath) (\(result.image.width)×\(result.image.height)):")
     for area in result.areas { print(String(format: "  %-12@ %5.1f %%", area.name, 100 * area.fraction)) }

@@ -737,25 +737,12 @@ static int is_ieee_half_le(hid_t type) {
     return spos == 15 && epos == 10 && esize == 5 && mpos == 0 && msize == 10 && H5Tget_ebias(type) == 15;
 }
 
-// IEEE binary16 -> binary32, exact for every bit pattern (subnormals, infinities, NaN).
+// IEEE binary16 -> binary32 through the compiler's _Float16 (the type Swift's Float16 is):
+// exact for every bit pattern.
 static float f16_to_f32(uint16_t h) {
-    uint32_t sign = (uint32_t)(h & 0x8000u) << 16;
-    uint32_t exp = (h >> 10) & 0x1Fu, mant = h & 0x3FFu, bits;
-    if (exp == 0x1F) {
-        bits = sign | 0x7F800000u | (mant << 13);
-    } else if (exp != 0) {
-        bits = sign | ((exp + 112u) << 23) | (mant << 13);
-    } else if (mant == 0) {
-        bits = sign;
-    } else {
-        // Subnormal half: normalise the mantissa.
-        int e = -1;
-        do { mant <<= 1; e++; } while ((mant & 0x400u) == 0);
-        bits = sign | ((uint32_t)(112 - e) << 23) | ((mant & 0x3FFu) << 13);
-    }
-    float f;
-    memcpy(&f, &bits, sizeof f);
-    return f;
+    _Float16 value;
+    memcpy(&value, &h, sizeof value);
+    return (float)value;
 }
 
 static ds_h5_status read_half(hid_t dset, hid_t type, const char *name, float *out, uint64_t count,
@@ -843,32 +830,17 @@ static hid_t make_f16_type(void) {
     return t;
 }
 
-// IEEE binary32 -> binary16, round to nearest, ties to even; overflow gives infinity.
-// Done here rather than by HDF5 because HDF5 1.10's soft float conversion drops the carry
-// when rounding overflows the mantissa: 0x1.ffe5c8p-14 became 0x1p-14 (half the value) and
-// subnormal results were off by hundreds of units. Widening (reads) is exact in HDF5, which
-// was checked against all 65536 half bit patterns.
+// IEEE binary32 -> binary16 through the compiler's _Float16 (the type Swift's Float16 is):
+// round to nearest, ties to even; overflow gives infinity. Done here rather than by HDF5
+// because HDF5 1.10's soft float conversion drops the carry when rounding overflows the
+// mantissa: 0x1.ffe5c8p-14 became 0x1p-14 (half the value) and subnormal results were off by
+// hundreds of units. Widening (reads) is exact in HDF5, which was checked against all 65536
+// half bit patterns.
 static uint16_t f32_to_f16(float f) {
-    uint32_t x;
-    memcpy(&x, &f, sizeof x);
-    uint32_t sign = (x >> 16) & 0x8000u;
-    uint32_t a = x & 0x7fffffffu;
-    if (a >= 0x7f800000u)  // infinity stays, NaN stays a (quiet) NaN
-        return (uint16_t)(sign | 0x7c00u | (a > 0x7f800000u ? 0x0200u | ((a >> 13) & 0x3ffu) : 0));
-    if (a >= 0x477ff000u) return (uint16_t)(sign | 0x7c00u);  // >= 65520 rounds past 65504
-    if (a < 0x38800000u) {  // below 2^-14: subnormal half or zero
-        if (a < 0x33000000u) return (uint16_t)sign;  // below 2^-25 rounds to zero
-        uint32_t e = a >> 23;
-        uint32_t m = (a & 0x7fffffu) | 0x800000u;
-        uint32_t shift = 126u - e;  // value / 2^-24 = m * 2^(e - 126)
-        uint32_t q = m >> shift, rem = m & ((1u << shift) - 1), half = 1u << (shift - 1);
-        if (rem > half || (rem == half && (q & 1u))) q++;  // may become 0x400: smallest normal
-        return (uint16_t)(sign | q);
-    }
-    uint32_t h = ((((a >> 23) - 127u + 15u) << 10) | ((a & 0x7fffffu) >> 13));
-    uint32_t rem = a & 0x1fffu;
-    if (rem > 0x1000u || (rem == 0x1000u && (h & 1u))) h++;  // a carry correctly bumps the exponent
-    return (uint16_t)(sign | h);
+    _Float16 value = (_Float16)f;
+    uint16_t bits;
+    memcpy(&bits, &value, sizeof bits);
+    return bits;
 }
 
 // The F16C instructions convert 8 values per instruction with the same IEEE rounding (to

@@ -1,11 +1,13 @@
+import CSV
 import DivSegIO
 import Foundation
 
-/// A small CSV reader for the dataset files: a header line, then one record per line.
+/// The dataset files' CSV: a header line, then one record per line.
 ///
 /// Accepts LF and CRLF line ends, a UTF-8 byte-order mark, blank lines (skipped) and
-/// RFC 4180 quoting (`"a, b"`, `""` for a quote) within a line; a quoted field spanning lines
-/// is refused. Every record keeps its 1-based line number for error messages.
+/// RFC 4180 quoting (`"a, b"`, `""` for a quote) within a line, split into fields by the
+/// CSV.swift package; a quoted field spanning lines is refused. Lines are cut here so that
+/// every record keeps its 1-based line number for error messages.
 struct CSVTable {
     struct Row {
         /// 1-based line number in the file (the header is line 1).
@@ -97,46 +99,18 @@ struct CSVTable {
         return result
     }
 
-    /// Splits one line into fields, honouring double quotes.
+    /// Splits one line into fields (RFC 4180 quoting, by CSV.swift). A line with an odd
+    /// number of double quotes has a quoted field that does not end on it: refused, since
+    /// the rest of the file would otherwise be read as that one field.
     static func split(_ line: Substring, path: String, line number: Int) throws(DatasetError) -> [String] {
-        if !line.utf8.contains(UInt8(ascii: "\"")) {
-            return line.split(separator: ",", omittingEmptySubsequences: false).map(String.init)
+        let quotes = line.utf8.reduce(0) { $0 + ($1 == UInt8(ascii: "\"") ? 1 : 0) }
+        if quotes % 2 == 1 {
+            throw .malformedRow(path: path, line: number, reason: "a quoted field is not closed on this line")
         }
-        var fields: [String] = []
-        var field = ""
-        var quoted = false
-        var atFieldStart = true
-        var iterator = line.makeIterator()
-        var pending: Character? = nil
-        while let c = pending ?? iterator.next() {
-            pending = nil
-            if quoted {
-                if c == "\"" {
-                    if let next = iterator.next() {
-                        if next == "\"" { field.append("\"") } else { quoted = false; pending = next }
-                    } else {
-                        quoted = false
-                    }
-                } else {
-                    field.append(c)
-                }
-            } else if c == "," {
-                fields.append(field)
-                field = ""
-                atFieldStart = true
-                continue
-            } else if c == "\"" && atFieldStart {
-                quoted = true
-            } else {
-                field.append(c)
-            }
-            atFieldStart = false
+        guard let reader = try? CSVReader(string: String(line), hasHeaderRow: false, trimFields: false),
+              let fields = reader.next() else {
+            return [""]
         }
-        if quoted {
-            throw .malformedRow(path: path, line: number,
-                                reason: "a quoted field is not closed on this line")
-        }
-        fields.append(field)
         return fields
     }
 }

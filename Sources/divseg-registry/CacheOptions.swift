@@ -1,14 +1,26 @@
 import ArgumentParser
 import DivSeg
+import DivSegRegistry
 import Foundation
 
-/// `--cache DIR`: where per-image features are kept between runs (≈17 MB per image).
+/// `--cache DIR`: where per-image features are kept between runs (a 0.35 MB compact state per
+/// training image; ≈17 MB full entries only for commands that need them), and by default the
+/// sample store (`<cache>/samples`).
 struct CacheOptions: ParsableArguments {
     @Option(name: .long, help: "Feature cache folder (default: $DIVSEG_CACHE or ./.divseg-cache/features).")
     var cache: String?
 
+    /// The feature cache folder named or configured.
+    var directory: String { cache ?? FeatureCache.configuredDirectory() }
+
+    /// The registry's sample store folder (``SampleStoreLocation``: its setting, else a
+    /// `.samples` already in it, else `<cache>/samples`).
+    func sampleStoreDirectory(registry: String) throws -> String {
+        try SampleStoreLocation.directory(registry: registry, cacheDirectory: directory)
+    }
+
     func open(weights: String) throws -> FeatureCache {
-        let directory = cache ?? FeatureCache.configuredDirectory()
+        let directory = self.directory
         return try FeatureCache(directory: directory, weightsAt: weights, log: { printError("warning: \($0)") })
     }
 }

@@ -11,7 +11,7 @@ struct DivSegRegistry: ParsableCommand {
         version: DivSegVersion.number,
         subcommands: [List.self, Show.self, Add.self, Remove.self, Verify.self, Train.self, Retrain.self,
                       Segment.self, Localize.self, Evaluate.self, Features.self, BaselineCAM.self, Diagnose.self,
-                      Experiment.self, Config.self, Doctor.self]
+                      Experiment.self, Config.self, Doctor.self, GC.self]
     )
 
     static func main() {

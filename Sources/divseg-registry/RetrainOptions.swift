@@ -49,7 +49,19 @@ struct RetrainOptions: ParsableArguments {
     @Option(parsing: .unconditional,
             help: "Seconds to wait for another command that is changing the registry, \(RegistryEditor.lockTimeoutRange.boundText).")
     var lockTimeout: Double = RegistryEditor.defaultLockTimeout
-    @Flag(help: "Do not use the registry's sample store (.samples/): re-sample every image.") var noSampleStore = false
+    @Flag(help: "Do not use the registry's sample store (see `config sample-store`): re-sample every image.") var noSampleStore = false
+    @Option(help: ArgumentHelp("Memory cap for the segmenter's training rows, e.g. 4G, 512M (K/M/G/T: powers of 1024).",
+                               discussion: "Rows are then read back from the sample store and streamed in shuffled blocks; when they all fit under the cap the segmenter is the same as without it. Default: no cap (every row in memory)."))
+    var maxMemory: String?
+    @OptionGroup var sampleStoreOptions: SampleStoreOptions
+
+    /// `--max-memory` parsed.
+    var memoryCap: MemorySize? {
+        get throws {
+            guard let maxMemory else { return nil }
+            do { return try MemorySize(parsing: maxMemory) } catch { throw ValidationError("--max-memory: \(error.description)") }
+        }
+    }
 
     func validate() throws {
         try requireOption("points", points, in: PointSampler.pointsPerClassRange, "points per class and image")
@@ -65,6 +77,13 @@ struct RetrainOptions: ParsableArguments {
             try requireOption("self-training-folds", selfTrainingFolds, in: SelfTraining.foldsRange, "folds of images")
         }
         try requireOption("lock-timeout", lockTimeout, in: RegistryEditor.lockTimeoutRange, "seconds")
+        if let cap = try memoryCap {
+            if noSampleStore { throw ValidationError("--max-memory streams rows from the sample store; drop --no-sample-store.") }
+            if cap < SegmenterRetrainer.minimumMemoryCap {
+                throw ValidationError("--max-memory \(maxMemory!) is below the \(SegmenterRetrainer.minimumMemoryCap) the segmenter "
+                    + "itself needs; give at least that (e.g. 1G).")
+            }
+        }
     }
 
     /// The editor for the registry; with `retraining`, also the backbone, feature cache and
@@ -86,6 +105,7 @@ struct RetrainOptions: ParsableArguments {
             retrainer.trainer.seed = seed
             retrainer.augmentation.flip = flipMaps
             retrainer.dataRoots = DataRoots(explicit: dataRoot)
+            retrainer.maxMemory = try memoryCap
             editor.retrainer = retrainer
         }
         if remember && dataRoot.isEmpty { throw ValidationError("--remember records a --data-root; pass one.") }
@@ -94,6 +114,7 @@ struct RetrainOptions: ParsableArguments {
         editor.selfTrainingFolds = selfTrainingFolds
         editor.lockTimeout = lockTimeout
         editor.useSampleStore = !noSampleStore
+        editor.sampleStoreDirectory = try sampleStoreOptions.directory(registry: registry.directory, cache: cache)
         editor.log = { printError("note: \($0)") }
         if let crash = ProcessInfo.processInfo.environment["DIVSEG_REGISTRY_CRASH_AT"] {
             editor.simulatedCrash = CrashPoint(rawValue: crash)

@@ -49,6 +49,27 @@ struct ClassRegistryTests {
         #expect(zip(areas, areas.dropFirst()).allSatisfy { $0.fraction >= $1.fraction })
         let overlay = result.overlay()
         #expect(overlay.width == result.image.width && overlay.height == result.image.height && overlay.channels == 3)
+        // The legend is drawn over the plain overlay: the images differ, the size does not.
+        let legended = result.overlayWithLegend()
+        #expect(legended.width == overlay.width && legended.height == overlay.height)
+        let outlined = Overlay.render(image: result.image, labels: result.labels, palette: result.palette,
+                                      outline: Overlay.outlineWidth(width: overlay.width, height: overlay.height))
+        #expect(legended.pixels != outlined.pixels)
+
+        // Exports: the mask is the label's pixels, the probability image is 8-bit, RLE round-trips the area.
+        let label = UInt8(giraffe)
+        let mask = result.maskImage(label: label)
+        let giraffePixels = result.labels.labels.filter { $0 == label }.count
+        #expect(mask.pixels.filter { $0 == 255 }.count == giraffePixels && mask.pixels.allSatisfy { $0 == 0 || $0 == 255 })
+        let probability = try #require(result.probabilityImage(label: label))
+        #expect(probability.width == result.image.width && probability.channels == 1)
+        let rle = result.runLength(label: label)
+        #expect(rle.size == [result.image.height, result.image.width] && !rle.counts.isEmpty)
+
+        // A segmenter loaded once gives the same labels for the same image.
+        let segmenter = try registry.segmenter()
+        #expect(segmenter.staleWarning == nil && segmenter.classNames.contains("giraffe"))
+        #expect(try segmenter.segment(imageAt: image).labels == result.labels)
     }
 
     @Test("a change without retraining makes the segmenter stale, and retraining is never a trap")
@@ -63,6 +84,10 @@ struct ClassRegistryTests {
         let removed = try registry.remove("elephant", retrain: false)
         #expect(removed.registry.bundles.contains { $0.name == "elephant" } == false)
         #expect(throws: RegistryError.staleSegmenter(directory)) { try registry.pipeline() }
+        #expect(throws: RegistryError.staleSegmenter(directory)) { try registry.segmenter() }
+        // Allowed on purpose, it segments with a warning that names the removed class.
+        let allowed = try registry.segmenter(allowStale: true)
+        #expect(allowed.staleWarning?.contains("elephant") == true && !allowed.classNames.contains("elephant"))
         // Used as it is, the stale segmenter keeps elephant's reserved id for its channel.
         let stale = try registry.snapshot().loadStaleSegmenter()
         #expect(stale.removed == ["elephant"] && stale.notPredicted.isEmpty && !stale.isCurrent)

@@ -24,15 +24,7 @@ public struct KerasWeights: Sendable {
     public init(contentsOf path: String) throws {
         let file = try HDF5File.open(path)
         defer { file.close() }
-        // Full-model saves keep the weights under "model_weights"; weight-only saves at root.
-        let root: String
-        if file.hasAttribute("layer_names") {
-            root = ""
-        } else if file.contains("model_weights"), file.hasAttribute("layer_names", of: "model_weights") {
-            root = "model_weights/"
-        } else {
-            throw BackboneError.notKerasWeights(path: path)
-        }
+        let root = try Self.root(of: file, path: path)
         let names = try file.stringArrayAttribute("layer_names", of: root.isEmpty ? "/" : root)
         var layers: [String: [Array]] = [:]
         for name in names {
@@ -53,5 +45,38 @@ public struct KerasWeights: Sendable {
         self.layerNames = names
         self.layers = layers
         self.path = path
+    }
+
+    /// The shapes of each layer's arrays, read from the file's metadata only (no values):
+    /// a cheap check that a file is the network it should be before hashing or loading it.
+    ///
+    /// ```swift
+    /// let shapes = try KerasWeights.shapes(ofFileAt: "vgg16_imagenet_notop.h5")
+    /// print(shapes["block1_conv1"]!)   // [[3, 3, 3, 64], [64]]
+    /// ```
+    public static func shapes(ofFileAt path: String) throws -> [String: [[Int]]] {
+        let file = try HDF5File.open(path)
+        defer { file.close() }
+        let root = try root(of: file, path: path)
+        var shapes: [String: [[Int]]] = [:]
+        for name in try file.stringArrayAttribute("layer_names", of: root.isEmpty ? "/" : root) {
+            let group = root + name
+            guard file.contains(group), file.hasAttribute("weight_names", of: group) else {
+                shapes[name] = []
+                continue
+            }
+            shapes[name] = try file.stringArrayAttribute("weight_names", of: group).map {
+                try file.shape(of: group + "/" + $0)
+            }
+        }
+        return shapes
+    }
+
+    /// Where the layers are: full-model saves keep the weights under "model_weights",
+    /// weight-only saves at the root.
+    private static func root(of file: HDF5File, path: String) throws -> String {
+        if file.hasAttribute("layer_names") { return "" }
+        if file.contains("model_weights"), file.hasAttribute("layer_names", of: "model_weights") { return "model_weights/" }
+        throw BackboneError.notKerasWeights(path: path)
     }
 }

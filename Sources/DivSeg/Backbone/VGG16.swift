@@ -52,21 +52,13 @@ public struct VGG16: Sendable {
                 inputSize: (height: Int, width: Int) = (FeatureGrid.inputHeight, FeatureGrid.inputWidth),
                 engine: ConvolutionEngine = .default) throws {
         let keras = try KerasWeights(contentsOf: path)
+        try Self.checkConvolutionShapes(keras.layers.mapValues { $0.map(\.shape) }, path: path)
         var layers: [Conv3x3] = []
         var inChannels = 3
         var (height, width) = inputSize
         for (index, (name, outChannels)) in zip(VGG16.layerNames, VGG16.channels).enumerated() {
             if index > 0 && VGG16.poolAfter.contains(index - 1) { (height, width) = (height / 2, width / 2) }
-            guard let arrays = keras.layers[name], arrays.count == 2 else {
-                throw BackboneError.missingLayer(path: path, layer: name)
-            }
-            let (kernel, kshape) = arrays[0]
-            let (bias, bshape) = arrays[1]
-            guard kshape == [3, 3, inChannels, outChannels], bshape == [outChannels] else {
-                throw BackboneError.incompatible(
-                    path: path, detail: "\(name) has kernel \(kshape) and bias \(bshape), expected "
-                        + "[3, 3, \(inChannels), \(outChannels)] and [\(outChannels)]")
-            }
+            let (kernel, bias) = (keras.layers[name]![0].values, keras.layers[name]![1].values)
             let algorithm = Conv3x3.Algorithm.preferred(inChannels: inChannels, height: height, width: width)
             layers.append(Conv3x3(kernelHWIO: kernel, bias: bias, inChannels: inChannels,
                                   outChannels: outChannels, algorithm: algorithm))
@@ -83,6 +75,32 @@ public struct VGG16: Sendable {
             }
         }
         self.init(layers: layers, head: head, engine: engine)
+    }
+
+    /// Checks, from the file's metadata alone (milliseconds, no values read), that `path` is
+    /// a Keras file of VGG-16's 13 convolution layers with their shapes — so that a wrong
+    /// `--weights` is named as such instead of surfacing later as "every bundle was trained
+    /// on another feature extractor".
+    ///
+    /// - Throws: HDF5 errors for a file that is not HDF5, ``BackboneError`` otherwise.
+    public static func checkWeightsFile(_ path: String) throws {
+        try checkConvolutionShapes(KerasWeights.shapes(ofFileAt: path), path: path)
+    }
+
+    /// Every convolution layer present with kernel `[3, 3, in, out]` and bias `[out]`.
+    static func checkConvolutionShapes(_ shapes: [String: [[Int]]], path: String) throws {
+        var inChannels = 3
+        for (name, outChannels) in zip(VGG16.layerNames, VGG16.channels) {
+            guard let arrays = shapes[name], arrays.count == 2 else {
+                throw BackboneError.missingLayer(path: path, layer: name)
+            }
+            guard arrays[0] == [3, 3, inChannels, outChannels], arrays[1] == [outChannels] else {
+                throw BackboneError.incompatible(
+                    path: path, detail: "\(name) has kernel \(arrays[0]) and bias \(arrays[1]), expected "
+                        + "[3, 3, \(inChannels), \(outChannels)] and [\(outChannels)]")
+            }
+            inChannels = outChannels
+        }
     }
 
     /// Converts an RGB image to the network's input: `[3, H, W]`, B, G, R planes, 0–255

@@ -226,20 +226,20 @@ public struct FeatureCache: Sendable {
 
     // MARK: - Internals
 
-    private enum ReadResult {
+    enum ReadResult {
         /// The features (nil when only the header was checked).
         case valid(CompactHypercolumns?)
         case missing
         case invalid(reason: String)
     }
 
-    private static let shapes: [(name: String, shape: [Int])] = [
+    static let shapes: [(name: String, shape: [Int])] = [
         ("grid", CompactHypercolumns.gridShape),
         ("block4", CompactHypercolumns.block4Shape),
         ("block5", CompactHypercolumns.block5Shape),
     ]
 
-    private func imageDigest(_ imagePath: String) throws(CacheError) -> String {
+    func imageDigest(_ imagePath: String) throws(CacheError) -> String {
         do {
             return try FileDigest.sha256(ofFileAt: imagePath)
         } catch let error as FileDigest.DigestError {
@@ -256,11 +256,11 @@ public struct FeatureCache: Sendable {
         }
     }
 
-    private func entryPath(digest: String, flipped: Bool) -> String {
+    func entryPath(digest: String, flipped: Bool) -> String {
         "\(directory)/\(digest.prefix(2))/\(digest)\(flipped ? "-hflip" : "").h5"
     }
 
-    private func read(_ entry: String, digest: String, flipped: Bool, headerOnly: Bool = false) -> ReadResult {
+    func read(_ entry: String, digest: String, flipped: Bool, headerOnly: Bool = false) -> ReadResult {
         guard FileManager.default.fileExists(atPath: entry) else { return .missing }
         do {
             let file = try HDF5File.open(entry)
@@ -365,7 +365,7 @@ public struct FeatureCache: Sendable {
         }
     }
 
-    private struct EncodedGroup {
+    struct EncodedGroup {
         var stored: [Float]
         var shape: [Int]
         var encoding: String
@@ -373,7 +373,7 @@ public struct FeatureCache: Sendable {
     }
 
     /// float16 pairs when asked for and every value fits (|x| ≤ 65504), else plain float32.
-    private static func encode(_ tensor: Tensor, storage: HDF5Storage) -> EncodedGroup {
+    static func encode(_ tensor: Tensor, storage: HDF5Storage) -> EncodedGroup {
         let fits = storage == .float16 && tensor.rank == 3 && (tensor.shape[1] * tensor.shape[2]) % 2 == 0
             && tensor.scalars.allSatisfy { $0.isFinite && abs($0) <= 65504 }
         guard fits else {
@@ -397,7 +397,7 @@ public struct FeatureCache: Sendable {
                             rounded: Tensor(shape: tensor.shape, scalars: decode(stored, count: tensor.count)))
     }
 
-    private static func readGroup(_ file: HDF5File, _ name: String, shape: [Int]) throws -> Tensor {
+    static func readGroup(_ file: HDF5File, _ name: String, shape: [Int]) throws -> Tensor {
         let encoding = try file.stringAttribute("encoding", of: name)
         let values = try file.readFloats(name).values
         if encoding == plainFloat32 { return Tensor(shape: shape, scalars: values) }
@@ -405,7 +405,7 @@ public struct FeatureCache: Sendable {
     }
 
     /// Unpacks `count` half-precision values from pairs.
-    private static func decode(_ pairs: [Float], count: Int) -> [Float] {
+    static func decode(_ pairs: [Float], count: Int) -> [Float] {
         [Float](unsafeUninitializedCapacity: count) { out, initialized in
             halfTable.withUnsafeBufferPointer { table in
                 pairs.withUnsafeBufferPointer { p in

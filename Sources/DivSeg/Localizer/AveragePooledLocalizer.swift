@@ -69,7 +69,16 @@ public struct AveragePooledLocalizer: Localizer, Equatable {
 
     /// The class activation map on block5's 16×21 grid (bias left out, as in CAM).
     public func activationMap(_ features: CompactHypercolumns) -> [Float] {
-        let conv = features.block5Conv3
+        activationMap(conv: features.block5Conv3)
+    }
+
+    /// The class activation map from the compact per-image state (the same numbers as from
+    /// the full features: the state holds the same block5_conv3 values).
+    public func activationMap(_ state: ImageState) -> [Float] {
+        activationMap(conv: state.block5Conv3)
+    }
+
+    private func activationMap(conv: Tensor) -> [Float] {
         let (k, n) = (conv.shape[0], conv.shape[1] * conv.shape[2])
         let folded = zip(weights, inputScale).map { $0 * $1 }
         var map = [Float](repeating: 0, count: n)
@@ -94,13 +103,38 @@ public struct AveragePooledLocalizer: Localizer, Equatable {
         LogisticRegression.sigmoid(logit(features))
     }
 
+    /// The image logit from the compact state (as ``logit(_:)-(CompactHypercolumns)``).
+    public func logit(_ state: ImageState) -> Float {
+        let map = activationMap(state)
+        return Float(map.reduce(0.0) { $0 + Double($1) } / Double(map.count)) + bias
+    }
+
+    /// The image probability from the compact state.
+    public func probability(_ state: ImageState) -> Float {
+        LogisticRegression.sigmoid(logit(state))
+    }
+
     /// The sampling score on the 64×84 grid: the activation map divided by ``scoreScale``
     /// (``LocalizerScore/foreground``, and for the two background-based kinds, which a
     /// one-output localizer does not have), or for ``LocalizerScore/probability`` the map
     /// divided by its maximum (when positive) times the image probability — the CAM peer's
     /// class map.
     public func score(_ features: CompactHypercolumns, kind: LocalizerScore = .foreground) -> [Float] {
-        var map = activationMap(features)
+        score(map: activationMap(features), kind: kind)
+    }
+
+    /// The sampling score from the compact per-image state: what dense labels need, without
+    /// the full hypercolumns (equal to ``score(_:kind:)-(CompactHypercolumns,_)``).
+    ///
+    /// ```swift
+    /// let s = giraffe.score(try cache.state(for: path, extractor: extractor))
+    /// ```
+    public func score(_ state: ImageState, kind: LocalizerScore = .foreground) -> [Float] {
+        score(map: activationMap(state), kind: kind)
+    }
+
+    private func score(map activation: [Float], kind: LocalizerScore) -> [Float] {
+        var map = activation
         let divisor: Float
         if kind == .probability {
             let mean = Float(map.reduce(0.0) { $0 + Double($1) } / Double(map.count))
@@ -111,7 +145,7 @@ public struct AveragePooledLocalizer: Localizer, Equatable {
             divisor = scoreScale
         }
         for i in map.indices { map[i] /= divisor }
-        let block5 = features.block5.shape
+        let block5 = ImageState.block5Conv3Shape
         return Resampler.resize(Tensor(shape: [1, block5[1], block5[2]], scalars: map),
                                 height: FeatureGrid.height, width: FeatureGrid.width).scalars
     }

@@ -61,6 +61,27 @@ public struct AveragePooledLocalizerTrainer: Sendable {
                       progress: ((LocalizerTrainer.Progress) -> Void)? = nil)
         throws -> (localizer: AveragePooledLocalizer, report: LocalizerReport)
     {
+        try train(className: className, positives: positives, negativeCandidates: negativeCandidates,
+                  states: { path, flipped in try features(path, flipped).state }, progress: progress)
+    }
+
+    /// Gives the compact state (block5_conv3 and global) of an image, mirrored or not.
+    public typealias StateProvider = (_ imagePath: String, _ flipped: Bool) throws -> ImageState
+
+    /// Trains from the compact per-image state (``ImageState``, e.g. ``FeatureCache/state(for:extractor:flipped:)``)
+    /// — all the model reads, so the full hypercolumns are never loaded. Gives the same
+    /// localizer and report as ``train(className:positives:negativeCandidates:features:progress:)``.
+    ///
+    /// ```swift
+    /// let (giraffe, report) = try AveragePooledLocalizerTrainer().train(
+    ///     className: "giraffe", positives: p, negativeCandidates: n,
+    ///     states: { path, flipped in try cache.state(for: path, extractor: extractor, flipped: flipped) })
+    /// ```
+    public func train(className: String, positives: [String], negativeCandidates: [String],
+                      states: StateProvider,
+                      progress: ((LocalizerTrainer.Progress) -> Void)? = nil)
+        throws -> (localizer: AveragePooledLocalizer, report: LocalizerReport)
+    {
         let started = DispatchTime.now().uptimeNanoseconds
         func seconds(since t: UInt64) -> Double { Double(DispatchTime.now().uptimeNanoseconds - t) / 1e9 }
         try validate()
@@ -74,11 +95,11 @@ public struct AveragePooledLocalizerTrainer: Sendable {
         let all = images.training + (images.heldOut ? images.evaluation : [])
         let k = CompactHypercolumns.block5Conv3Channels.count
         var pooled: [String: [Float]] = [:]
-        var positiveFeatures: [String: CompactHypercolumns] = [:]
+        var positiveFeatures: [String: ImageState] = [:]
         let totalSteps = all.count + regression.epochs * (refitOnAllImages && images.heldOut ? 2 : 1)
         for (n, (path, present)) in all.enumerated() where pooled[path] == nil {
-            let compact: CompactHypercolumns
-            do { compact = try features(path, false) } catch {
+            let compact: ImageState
+            do { compact = try states(path, false) } catch {
                 throw LocalizerError.featuresUnavailable(imagePath: path, reason: "\(error)")
             }
             pooled[path] = compact.pooledBlock5Conv3

@@ -99,14 +99,12 @@ public struct LocalizerTrainingSession {
 
     private mutating func apply(_ gradient: LocalizerGradient, learningRate: Float) {
         steps += 1
-        let (b1, b2, eps) = (beta1, beta2, epsilon)
-        let t = Double(steps)
-        // Bias-corrected step size (Kingma & Ba, Algorithm 1).
-        let rate = Float(Double(learningRate) * (1 - pow(Double(b2), t)).squareRoot() / (1 - pow(Double(b1), t)))
+        let adam = Adam(beta1: beta1, beta2: beta2, epsilon: epsilon).step(steps, learningRate: learningRate)
         let hidden = template.hiddenUnits, k = FeatureGrid.channels
         let factors = gradient.fc1Factors
 
-        // First layer kernel: g[r, c] = Σ_f outer_f[r] · inner_f[c], never materialised.
+        // First layer kernel: g[r, c] = Σ_f outer_f[r] · inner_f[c], one row at a time (never
+        // the whole matrix), stepped while the row is in cache; the folded copy follows.
         fc1Kernel.withUnsafeMutableBufferPointer { w in
             folded.withUnsafeMutableBufferPointer { fw in
                 m1.withUnsafeMutableBufferPointer { m in
@@ -120,20 +118,15 @@ public struct LocalizerTrainingSession {
                                                                     v.baseAddress!, s.baseAddress!, x0.baseAddress!,
                                                                     x1.baseAddress!)
                                     Parallel.forEachChunk(of: 0..<hidden, minimumChunk: 8) { rows in
+                                        let row = UnsafeMutablePointer<Float>.allocate(capacity: k)
+                                        defer { row.deallocate() }
                                         for r in rows {
                                             let a0 = factors.count > 0 ? factors[0].outer[r] : 0
                                             let a1 = factors.count > 1 ? factors[1].outer[r] : 0
                                             let o = r * k
-                                            for c in 0..<k {
-                                                let g = a0 * x0[c] + a1 * x1[c]
-                                                let mi = b1 * m[o + c] + (1 - b1) * g
-                                                let vi = b2 * v[o + c] + (1 - b2) * g * g
-                                                m[o + c] = mi
-                                                v[o + c] = vi
-                                                let wi = w[o + c] - rate * mi / (vi.squareRoot() + eps)
-                                                w[o + c] = wi
-                                                fw[o + c] = wi * s[c]
-                                            }
+                                            for c in 0..<k { row[c] = a0 * x0[c] + a1 * x1[c] }
+                                            adam.update(weights: w + o, m: m + o, v: v + o, gradient: row, count: k)
+                                            for c in 0..<k { fw[o + c] = w[o + c] * s[c] }
                                         }
                                     }
                                 }
@@ -143,17 +136,8 @@ public struct LocalizerTrainingSession {
                 }
             }
         }
-        Self.adam(&fc1Bias, gradient.fc1Bias, &mb1, &vb1, rate: rate, b1: b1, b2: b2, eps: eps)
-        Self.adam(&fc2Kernel, gradient.fc2Kernel, &m2, &v2, rate: rate, b1: b1, b2: b2, eps: eps)
-        Self.adam(&fc2Bias, gradient.fc2Bias, &mb2, &vb2, rate: rate, b1: b1, b2: b2, eps: eps)
-    }
-
-    private static func adam(_ w: inout [Float], _ g: [Float], _ m: inout [Float], _ v: inout [Float],
-                             rate: Float, b1: Float, b2: Float, eps: Float) {
-        for i in w.indices {
-            m[i] = b1 * m[i] + (1 - b1) * g[i]
-            v[i] = b2 * v[i] + (1 - b2) * g[i] * g[i]
-            w[i] -= rate * m[i] / (v[i].squareRoot() + eps)
-        }
+        adam.update(&fc1Bias, m: &mb1, v: &vb1, gradient: gradient.fc1Bias)
+        adam.update(&fc2Kernel, m: &m2, v: &v2, gradient: gradient.fc2Kernel)
+        adam.update(&fc2Bias, m: &mb2, v: &vb2, gradient: gradient.fc2Bias)
     }
 }

@@ -412,25 +412,18 @@ extension SegmenterTrainer {
         }
     }
 
-    /// One optimizer step, elementwise. Adam (Kingma & Ba) with bias corrections:
-    /// m ← β₁m + (1−β₁)g, v ← β₂v + (1−β₂)g², w ← w − lr·(m/(1−β₁ᵗ)) / (√(v/(1−β₂ᵗ)) + ε);
-    /// momentum: m ← μm + g, w ← w − lr·m. Eight lanes at a time through SIMD types (the
-    /// default x86-64 target does not auto-vectorise the square root and division).
+    /// One optimizer step, elementwise: ``Adam`` (the one implementation), or momentum
+    /// (m ← μm + g, w ← w − lr·m, eight lanes at a time).
     struct UpdateRule {
         let optimizer: Optimizer
-        let learningRate: Float, stepSize: Float, beta1: Float, beta2: Float, epsilon: Float
-        let inverseSqrtCorrection2: Float, momentum: Float
+        let learningRate: Float, momentum: Float
+        let adam: Adam.Step
 
         init(_ trainer: SegmenterTrainer, step: Int) {
             optimizer = trainer.optimizer
             learningRate = trainer.learningRate
-            let correction1 = 1 - Float(Double(trainer.beta1).power(step))
-            let correction2 = 1 - Float(Double(trainer.beta2).power(step))
-            stepSize = trainer.learningRate / correction1
-            inverseSqrtCorrection2 = 1 / correction2.squareRoot()
-            beta1 = trainer.beta1
-            beta2 = trainer.beta2
-            epsilon = trainer.epsilon
+            adam = Adam(beta1: trainer.beta1, beta2: trainer.beta2, epsilon: trainer.epsilon)
+                .step(step, learningRate: trainer.learningRate)
             momentum = trainer.momentum
         }
 
@@ -448,7 +441,8 @@ extension SegmenterTrainer {
                             case .adam:
                                 let vp = vBuffer.baseAddress! + offset
                                 Parallel.forEachChunk(of: 0..<range.count, minimumChunk: 1 << 16) { part in
-                                    adam(wp, mp, vp, gp, part)
+                                    let o = part.lowerBound
+                                    adam.update(weights: wp + o, m: mp + o, v: vp + o, gradient: gp + o, count: part.count)
                                 }
                             case .momentum:
                                 Parallel.forEachChunk(of: 0..<range.count, minimumChunk: 1 << 16) { part in
@@ -458,34 +452,6 @@ extension SegmenterTrainer {
                         }
                     }
                 }
-            }
-        }
-
-        private func adam(_ wp: UnsafeMutablePointer<Float>, _ mp: UnsafeMutablePointer<Float>,
-                          _ vp: UnsafeMutablePointer<Float>, _ gp: UnsafePointer<Float>, _ part: Range<Int>) {
-            typealias V = SIMD8<Float>
-            let (b1, b2, eps, step, inv) = (beta1, beta2, epsilon, stepSize, inverseSqrtCorrection2)
-            let (vb1, vb2, vOne1, vOne2) = (V(repeating: b1), V(repeating: b2), V(repeating: 1 - b1), V(repeating: 1 - b2))
-            let (vStep, vInv, vEps) = (V(repeating: step), V(repeating: inv), V(repeating: eps))
-            var i = part.lowerBound
-            while i + 8 <= part.upperBound {
-                let gi = UnsafeRawPointer(gp + i).loadUnaligned(as: V.self)
-                let mi = vb1 * UnsafeRawPointer(mp + i).loadUnaligned(as: V.self) + vOne1 * gi
-                let vi = vb2 * UnsafeRawPointer(vp + i).loadUnaligned(as: V.self) + vOne2 * (gi * gi)
-                let wi = UnsafeRawPointer(wp + i).loadUnaligned(as: V.self) - vStep * mi / (vi.squareRoot() * vInv + vEps)
-                UnsafeMutableRawPointer(mp + i).storeBytes(of: mi, as: V.self)
-                UnsafeMutableRawPointer(vp + i).storeBytes(of: vi, as: V.self)
-                UnsafeMutableRawPointer(wp + i).storeBytes(of: wi, as: V.self)
-                i += 8
-            }
-            while i < part.upperBound {
-                let gi = gp[i]
-                let mi = b1 * mp[i] + (1 - b1) * gi
-                let vi = b2 * vp[i] + (1 - b2) * (gi * gi)
-                mp[i] = mi
-                vp[i] = vi
-                wp[i] = wp[i] - step * mi / (vi.squareRoot() * inv + eps)
-                i += 1
             }
         }
 
@@ -509,18 +475,6 @@ extension SegmenterTrainer {
                 i += 1
             }
         }
-    }
-}
-
-private extension Double {
-    func power(_ n: Int) -> Double {
-        var result = 1.0, base = self, e = n
-        while e > 0 {
-            if e & 1 == 1 { result *= base }
-            base *= base
-            e >>= 1
-        }
-        return result
     }
 }
 

@@ -66,7 +66,10 @@ public struct LogisticRegression: Sendable, Equatable, Codable {
             let p = (Double(count) + 0.5) / (Double(n) + 1)
             return Float(log(p / (1 - p)))
         }
-        var adam = AdamState(count: c * k + c)
+        let adam = Adam()
+        var (mW, vW) = ([Float](repeating: 0, count: c * k), [Float](repeating: 0, count: c * k))
+        var (mB, vB) = ([Float](repeating: 0, count: c), [Float](repeating: 0, count: c))
+        var step = 0
         var rng = SplitMix64(seed: seed)
         var order = Array(0..<n)
         let batch = min(batchSize, n)
@@ -109,8 +112,26 @@ public struct LogisticRegression: Sendable, Equatable, Codable {
                         g[c * k + ci] = sum
                     }
                 }
-                adam.step(gradient: gradient, learningRate: learningRate) { i, delta in
-                    if i < c * k { w[i] -= delta } else { b[i - c * k] -= delta }
+                step += 1
+                let coefficients = adam.step(step, learningRate: learningRate)
+                // `gradient` is ∇W followed by ∇b.
+                gradient.withUnsafeBufferPointer { g in
+                    w.withUnsafeMutableBufferPointer { wp in
+                        mW.withUnsafeMutableBufferPointer { m in
+                            vW.withUnsafeMutableBufferPointer { v in
+                                coefficients.update(weights: wp.baseAddress!, m: m.baseAddress!, v: v.baseAddress!,
+                                                    gradient: g.baseAddress!, count: c * k)
+                            }
+                        }
+                    }
+                    b.withUnsafeMutableBufferPointer { bp in
+                        mB.withUnsafeMutableBufferPointer { m in
+                            vB.withUnsafeMutableBufferPointer { v in
+                                coefficients.update(weights: bp.baseAddress!, m: m.baseAddress!, v: v.baseAddress!,
+                                                    gradient: g.baseAddress! + c * k, count: c)
+                            }
+                        }
+                    }
                 }
                 lo = hi
             }
@@ -156,31 +177,5 @@ public struct LogisticRegression: Sendable, Equatable, Codable {
     @inline(__always)
     public static func sigmoid(_ z: Float) -> Float {
         z >= 0 ? 1 / (1 + expf(-z)) : expf(z) / (1 + expf(z))
-    }
-
-    /// Adam moments with bias correction.
-    struct AdamState {
-        var m: [Float]
-        var v: [Float]
-        var t = 0
-        let beta1: Float = 0.9, beta2: Float = 0.999, epsilon: Float = 1e-8
-
-        init(count: Int) {
-            m = [Float](repeating: 0, count: count)
-            v = [Float](repeating: 0, count: count)
-        }
-
-        /// Updates the moments and calls `apply(i, step)` with each parameter's step (to subtract).
-        mutating func step(gradient: [Float], learningRate: Float, apply: (Int, Float) -> Void) {
-            t += 1
-            let c1 = 1 - Float(pow(Double(beta1), Double(t)))
-            let c2 = 1 - Float(pow(Double(beta2), Double(t)))
-            for i in 0..<gradient.count {
-                let g = gradient[i]
-                m[i] = beta1 * m[i] + (1 - beta1) * g
-                v[i] = beta2 * v[i] + (1 - beta2) * g * g
-                apply(i, learningRate * (m[i] / c1) / ((v[i] / c2).squareRoot() + epsilon))
-            }
-        }
     }
 }

@@ -144,20 +144,56 @@ public enum RegularFile {
         }
     }
 
-    /// Writes `bytes` to `path` atomically: a temporary file beside it, flushed, renamed over
-    /// `path` (after ``checkOutput(_:)``). A failure leaves any previous file unchanged.
+    /// The name of a fresh temporary sibling of `path`: `<path>.tmp-<pid>-<random>`. Every
+    /// atomic write of divseg stages its file under such a name, so that a registry can
+    /// recognise (and clean up) what a killed process left behind.
+    public static func temporarySibling(of path: String) -> String {
+        path + ".tmp-\(getpid())-" + String(UInt64.random(in: 0...UInt64.max), radix: 36)
+    }
+
+    /// Writes `bytes` to `path` atomically: a ``temporarySibling(of:)``, flushed to disk,
+    /// renamed over `path` (after ``checkOutput(_:)``), then the directory entry flushed.
+    /// A reader — or a crash — sees the old file or the complete new one; a failure leaves
+    /// any previous file unchanged. The one atomic writer of divseg: images, JSON, registry
+    /// files and (through ``replace(_:with:)``) HDF5 files all come through here.
+    ///
+    /// ```swift
+    /// try RegularFile.writeAtomically(Array("{}".utf8), to: "classes/labels.json")
+    /// ```
     public static func writeAtomically(_ bytes: some Collection<UInt8>, to path: String) throws(FileAccessError) {
         try checkOutput(path)
         if path.hasSuffix("/") { throw .notWritable(path: path, reason: "the path names a directory, not a file") }
-        let slash = path.lastIndex(of: "/")
-        let directory = slash.map { String(path[...$0]) } ?? ""
-        let base = slash.map { String(path[path.index(after: $0)...]) } ?? path
-        let temporary = "\(directory).\(base).\(getpid()).\(String(UInt64.random(in: 0...UInt64.max), radix: 16)).tmp"
-        let fd = open(temporary, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0o666)
-        if fd < 0 {
-            let place = directory.isEmpty ? "the current directory" : "'\(directory)'"
-            throw .notWritable(path: path, reason: "cannot create a file in \(place): \(systemMessage(errno))")
+        let temporary = temporarySibling(of: path)
+        do throws(FileAccessError) {
+            try writeDurably(bytes, to: temporary, exclusive: true)
+        } catch {
+            unlink(temporary)
+            let place = directory(of: path)
+            throw .notWritable(path: path, reason: "cannot write a temporary file in '\(place)': \(error.reason)")
         }
+        try replace(path, with: temporary)
+    }
+
+    /// Renames the complete, already synced file `temporary` over `path` and flushes the
+    /// directory entry; on failure `temporary` is removed and `path` is unchanged. For
+    /// writers that produce the temporary file themselves (HDF5).
+    public static func replace(_ path: String, with temporary: String) throws(FileAccessError) {
+        guard rename(temporary, path) == 0 else {
+            let reason = systemMessage(errno)
+            unlink(temporary)
+            throw .notWritable(path: path, reason: "cannot rename '\(temporary)' over it: \(reason)")
+        }
+        syncDirectory(containing: path)
+    }
+
+    /// Creates (or, unless `exclusive`, truncates) `path` with `bytes` and flushes it to
+    /// disk. Not atomic: for files nobody reads yet (a staging folder, a temporary sibling).
+    /// A symbolic link at `path` is never followed.
+    public static func writeDurably(_ bytes: some Collection<UInt8>, to path: String,
+                                    exclusive: Bool = false) throws(FileAccessError) {
+        let flags = O_WRONLY | O_CREAT | O_CLOEXEC | O_NOFOLLOW | (exclusive ? O_EXCL : O_TRUNC)
+        let fd = open(path, flags, 0o666)
+        if fd < 0 { throw .notWritable(path: path, reason: systemMessage(errno)) }
         let data = Array(bytes)
         var failure: String?
         var written = 0
@@ -170,18 +206,37 @@ public enum RegularFile {
             }
             written += n
         }
-        if failure == nil && fsync(fd) != 0 { failure = systemMessage(errno) }
+        if failure == nil && fsync(fd) != 0 { failure = "fsync: " + systemMessage(errno) }
         if close(fd) != 0 && failure == nil { failure = systemMessage(errno) }
-        if failure == nil && rename(temporary, path) != 0 { failure = systemMessage(errno) }
-        if let failure {
-            unlink(temporary)
-            throw .notWritable(path: path, reason: failure)
-        }
-        let dirfd = open(directory.isEmpty ? "." : directory, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
-        if dirfd >= 0 {
-            _ = fsync(dirfd)
-            close(dirfd)
-        }
+        if let failure { throw .notWritable(path: path, reason: failure) }
+    }
+
+    /// Flushes an existing file's data to disk (a file another library wrote and closed).
+    public static func sync(_ path: String) throws(FileAccessError) {
+        let fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW)
+        if fd < 0 { throw .notWritable(path: path, reason: "cannot reopen it to sync it: " + systemMessage(errno)) }
+        defer { close(fd) }
+        if fsync(fd) != 0 { throw .notWritable(path: path, reason: "fsync: " + systemMessage(errno)) }
+    }
+
+    /// Flushes a directory's entries (renames, creations) to disk. Some file systems refuse
+    /// to sync directories; that leaves correct contents, so it is not an error.
+    public static func syncDirectory(_ directory: String) {
+        let fd = open(directory.isEmpty ? "." : directory, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+        guard fd >= 0 else { return }
+        _ = fsync(fd)
+        close(fd)
+    }
+
+    /// Flushes the entries of the directory that holds `path`.
+    public static func syncDirectory(containing path: String) {
+        syncDirectory(directory(of: path))
+    }
+
+    /// The directory part of `path` ("." for a bare name, "/" for a file in the root).
+    static func directory(of path: String) -> String {
+        guard let slash = path.lastIndex(of: "/") else { return "." }
+        return slash == path.startIndex ? "/" : String(path[..<slash])
     }
 
     /// Swaps two existing paths in one step (Linux `renameat2(RENAME_EXCHANGE)`), so that a

@@ -113,7 +113,7 @@ public final class HDF5File: @unchecked Sendable {
     /// Writes a whole file so that `path` holds either the old file or the complete new one,
     /// never a partial one, even if the process dies midway.
     ///
-    /// `body` fills a temporary file `<path>.tmp-<pid>-<random>` in the same directory,
+    /// `body` fills a temporary file ``RegularFile/temporarySibling(of:)`` in the same directory,
     /// which is then closed, flushed to disk and renamed over `path`. If anything throws,
     /// the temporary file is removed and `path` is untouched (a killed process can leave
     /// the temporary file behind, never a damaged `path`). Inside `body`, errors and
@@ -131,7 +131,7 @@ public final class HDF5File: @unchecked Sendable {
         do throws(FileAccessError) { try RegularFile.checkOutput(path) } catch {
             throw HDF5Error.writeFailed(path: path, detail: error.reason)
         }
-        let tmp = path + ".tmp-\(getpid())-" + String(UInt64.random(in: 0...UInt64.max), radix: 36)
+        let tmp = RegularFile.temporarySibling(of: path)
         let file: HDF5File
         do {
             file = try create(tmp)
@@ -141,19 +141,17 @@ public final class HDF5File: @unchecked Sendable {
         do {
             try body(file)
             try file.closeReportingErrors()
-            try syncToDisk(tmp, reportingAs: path)
-            guard rename(tmp, path) == 0 else {
-                throw HDF5Error.writeFailed(
-                    path: path, detail: "cannot rename '\(tmp)' over it: \(systemMessage(errno))")
+            do throws(FileAccessError) {
+                try RegularFile.sync(tmp)
+                try RegularFile.replace(path, with: tmp)
+            } catch {
+                throw HDF5Error.writeFailed(path: path, detail: error.reason)
             }
         } catch {
             file.close()
             unlink(tmp)
             throw error
         }
-        // The rename itself is durable only once the directory entry is on disk; failing to
-        // sync a directory (some file systems refuse) leaves a correct file, so not an error.
-        syncDirectory(of: path)
     }
 
     /// Closes the file. Safe to call more than once; later calls on this instance throw
@@ -568,30 +566,6 @@ public final class HDF5File: @unchecked Sendable {
     }
 }
 
-// Free functions so that `open`/`close` mean the C calls, not HDF5File's methods.
-
 private func systemMessage(_ code: Int32) -> String {
-    String(cString: strerror(code))
-}
-
-private func syncToDisk(_ file: String, reportingAs path: String) throws {
-    let fd = open(file, O_RDONLY)
-    guard fd >= 0 else {
-        throw HDF5Error.writeFailed(path: path, detail: "cannot reopen '\(file)' to sync it: \(systemMessage(errno))")
-    }
-    defer { _ = close(fd) }
-    guard fsync(fd) == 0 else {
-        throw HDF5Error.writeFailed(path: path, detail: "syncing '\(file)' to disk failed: \(systemMessage(errno))")
-    }
-}
-
-private func syncDirectory(of path: String) {
-    var directory = "."
-    if let slash = path.lastIndex(of: "/") {
-        directory = slash == path.startIndex ? "/" : String(path[..<slash])
-    }
-    let fd = open(directory, O_RDONLY)
-    guard fd >= 0 else { return }
-    _ = fsync(fd)
-    _ = close(fd)
+    RegularFile.systemMessage(code)
 }

@@ -16,11 +16,18 @@ import Foundation
 public struct RegistrySettings: Codable, Sendable, Equatable {
     /// Folder that holds the corpus images (`<dataRoot>/<corpus.csv path>`), or nil.
     public var dataRoot: String?
+    /// Where the registry's sample store is (``SampleStoreLocation``): `"inside"`
+    /// (`<registry>/.samples`), `"cache"` (the feature cache folder's `samples/`), or a
+    /// folder (relative to the registry); nil: the default (see ``SampleStoreLocation``).
+    public var sampleStore: String?
 
     /// File name inside the registry folder.
     public static let fileName = "settings.json"
 
-    public init(dataRoot: String? = nil) { self.dataRoot = dataRoot }
+    public init(dataRoot: String? = nil, sampleStore: String? = nil) {
+        self.dataRoot = dataRoot
+        self.sampleStore = sampleStore
+    }
 
     /// Where a registry's settings live.
     public static func path(registry: String) -> String {

@@ -67,6 +67,13 @@ public struct RegistryEditor: Sendable {
     public var selfTrainingFolds: Int?
     /// Reuse and fill the registry's sample store when retraining (default true).
     public var useSampleStore = true
+    /// The sample store's folder; nil: `<registry>/.samples` (``SampleStoreLocation`` gives
+    /// the command line's default, the feature cache folder).
+    public var sampleStoreDirectory: String?
+    /// The sample store used when retraining and reported by ``verify()``.
+    public var sampleStore: SampleStore {
+        sampleStoreDirectory.map { SampleStore(directory: $0) } ?? SampleStore(registry: directory)
+    }
     /// Receives notes (e.g. damaged sample-store entries).
     public var log: (@Sendable (String) -> Void)?
     /// Ends the process at this point of the commit, as a crash would (tests only).
@@ -337,8 +344,10 @@ public struct RegistryEditor: Sendable {
         if !leftovers.isEmpty {
             notes.append("\(leftovers.count) leftover staging entr\(leftovers.count == 1 ? "y" : "ies") (\(leftovers.joined(separator: ", "))) of an interrupted or running change; the next add, remove or retrain deletes them")
         }
-        let entries = SampleStore(registry: directory).entryCount()
-        notes.append("sample store: \(entries) entr\(entries == 1 ? "y" : "ies") (a cache; safe to delete)")
+        let usage = DiskUsage.of(sampleStore.directory)
+        let entries = sampleStore.entryCount()
+        notes.append("sample store: \(entries) entr\(entries == 1 ? "y" : "ies"), \(DiskUsage.text(usage.bytes)) in "
+            + "\(sampleStore.directory) (a cache; safe to delete)")
         return VerificationReport(registry: registry, checkedBundles: checked, problems: problems, notes: notes,
                                   segmenter: status)
     }
@@ -446,7 +455,7 @@ public struct RegistryEditor: Sendable {
         retrainer.selfTraining.folds = selfTrainingFolds ?? next.ledger.selfTrainingFolds ?? retrainer.selfTraining.folds
         var store: SampleStore?
         if useSampleStore {
-            store = SampleStore(registry: directory)
+            store = sampleStore
             store!.log = log
         }
         let result = try retrainer.retrain(next, store: store, progress: progress)

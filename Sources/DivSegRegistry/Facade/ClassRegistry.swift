@@ -87,14 +87,33 @@ public struct ClassRegistry: Sendable {
                              channelLabels: registry.channelLabels, crf: crf)
     }
 
-    /// Segments the PNG or JPEG image at `path` with the registry's classes.
+    /// The registry's segmenter, loaded once for many images.
+    ///
+    /// - Parameters:
+    ///   - crf: refine with the dense CRF (nil: plain upsampled argmax).
+    ///   - allowStale: after a change without retraining, segment with the segmenter as it
+    ///     is (it labels only the classes it was trained for; ``ImageSegmenter/staleWarning``
+    ///     says which) instead of throwing ``RegistryError/staleSegmenter(_:)``.
+    /// - Throws: ``RegistryError/noSegmenter(_:)``, ``RegistryError/staleSegmenter(_:)`` (run
+    ///   ``retrain(progress:)`` or allow it), or the segmenter file's error.
+    public func segmenter(crf: DenseCRFParameters? = nil, allowStale: Bool = false) throws -> ImageSegmenter {
+        let registry = try snapshot()
+        do {
+            return ImageSegmenter(registry: registry, pipeline: try pipeline(for: registry, crf: crf), staleWarning: nil)
+        } catch RegistryError.staleSegmenter where allowStale {
+            let stale = try registry.loadStaleSegmenter()
+            let pipeline = SegmentationPipeline(extractor: backbone.extractor, segmenter: stale.segmenter,
+                                                channelLabels: stale.channelLabels, crf: crf)
+            return ImageSegmenter(registry: registry, pipeline: pipeline, staleWarning: stale.summary)
+        }
+    }
+
+    /// Segments the PNG or JPEG image at `path` with the registry's classes (for one image;
+    /// ``segmenter(crf:allowStale:)`` loads the segmenter once for many).
     ///
     /// - Throws: ``ImageError`` naming the file, or what ``pipeline(crf:)`` throws.
     public func segment(imageAt path: String, crf: DenseCRFParameters? = nil) throws -> SegmentationResult {
-        let registry = try snapshot()
-        let pipeline = try pipeline(for: registry, crf: crf)
-        let image = try ImageDecoder.decodeRGB(contentsOf: path)
-        return SegmentationResult(image: image, segmentation: try pipeline.segmentation(image), registry: registry)
+        try segmenter(crf: crf).segment(imageAt: path)
     }
 
     // MARK: - Changes

@@ -7,8 +7,12 @@ public enum BackboneIdentity {
     public static let vgg16Name = "vgg16-imagenet"
 
     /// The identity of the VGG-16 weights at `weightsPath` with the current feature rule.
+    ///
+    /// - Throws: ``BackboneError`` (or the HDF5 error) when the file is not VGG-16 weights —
+    ///   checked from its metadata before the 58 MB are hashed.
     public static func vgg16(weightsAt weightsPath: String) throws -> BundleManifest.BackboneInfo {
-        BundleManifest.BackboneInfo(name: vgg16Name, weightsSHA256: try FileDigest.sha256(ofFileAt: weightsPath),
+        try VGG16.checkWeightsFile(weightsPath)
+        return BundleManifest.BackboneInfo(name: vgg16Name, weightsSHA256: try FileDigest.sha256(ofFileAt: weightsPath),
                                     featureRule: FeatureGrid.ruleName)
     }
 }

@@ -10,9 +10,12 @@ import Foundation
 /// is recomputed, never fatal; a write that fails is logged and training goes on.
 ///
 /// Each entry is an HDF5 file `v1/<fg|bg>/<first two hex digits>/<key digest>.h5` with
-/// datasets `locations` (`[k]`), `features` (`[k, 4224]`, float16 when every value fits)
-/// and `global` (float32), and attributes `format`, `key` (the full ``SampleKey`` text),
-/// `class` and `count`. A foreground entry of 20 points is ~170 KB.
+/// datasets `locations` (`[k]`), the rows — `mask` and `values` (``SparseHalfRows``,
+/// `encoding = "float16-sparse"`) when every value fits half precision, else `features`
+/// (`[k, 4224]`, float32); entries of older builds (`encoding = "float16"`, `features` in
+/// float16) are still read — and `global` (float32), and attributes `format`, `key` (the
+/// full ``SampleKey`` text), `class` and `count`. An image's dense labels (336 rows) take
+/// ≈1.3 MB.
 ///
 /// ```swift
 /// let store = SampleStore(registry: "classes")
@@ -83,7 +86,20 @@ public struct SampleStore: Sendable {
                 return .hit(SamplePicks(locations: [], rows: [], channels: channels, global: global, isHalfPrecision: true))
             }
             let locations = try file.readFloats("locations")
-            let features = try file.readFloats("features")
+            let encoding = try? file.stringAttribute("encoding")
+            let features: (values: [Float], shape: [Int])
+            if encoding == SparseHalfRows.encodingName {
+                // Entries written since the compact form: decoded to the same rows bit for bit.
+                do {
+                    features = (try SparseHalfRows.decode(mask: try file.readFloats("mask").values,
+                                                          values: try file.readFloats("values").values,
+                                                          count: count * channels), [count, channels])
+                } catch let error as SparseHalfRows.DecodeError {
+                    return .damaged("sparse rows that do not decode (\(error.description))")
+                }
+            } else {
+                features = try file.readFloats("features")
+            }
             guard locations.shape == [count], features.shape == [count, channels] else {
                 return .damaged("arrays of shapes \(locations.shape) and \(features.shape), expected [\(count)] and [\(count), \(channels)]")
             }
@@ -91,7 +107,7 @@ public struct SampleStore: Sendable {
                 return .damaged("a location outside the grid")
             }
             guard features.values.allSatisfy(\.isFinite) else { return .damaged("non-finite features") }
-            let half = (try? file.stringAttribute("encoding")) == "float16"
+            let half = encoding == "float16" || encoding == SparseHalfRows.encodingName
             return .hit(SamplePicks(locations: locations.values.map { Int($0) }, rows: features.values,
                                     channels: channels, global: global, isHalfPrecision: half))
         } catch {
@@ -111,13 +127,18 @@ public struct SampleStore: Sendable {
                 try file.setStringAttribute("format", Self.formatName)
                 try file.setStringAttribute("key", key.text)
                 try file.setStringAttribute("class", className ?? "background")
-                try file.setStringAttribute("encoding", picks.isHalfPrecision ? "float16" : "float32")
+                try file.setStringAttribute("encoding", picks.isHalfPrecision ? SparseHalfRows.encodingName : "float32")
                 try file.setFloatAttribute("count", Float(picks.count))
                 try file.writeFloats("global", picks.global, shape: [picks.global.count])
                 if picks.count > 0 {
                     try file.writeFloats("locations", picks.locations.map(Float.init), shape: [picks.count])
-                    try file.writeFloats("features", picks.rows, shape: [picks.count, picks.channels],
-                                         storage: picks.isHalfPrecision ? .float16 : .float32)
+                    if picks.isHalfPrecision {
+                        let packed = SparseHalfRows.encode(picks.rows)
+                        try file.writeFloats("mask", packed.mask, shape: [packed.mask.count])
+                        try file.writeFloats("values", packed.values, shape: [packed.values.count])
+                    } else {
+                        try file.writeFloats("features", picks.rows, shape: [picks.count, picks.channels], storage: .float32)
+                    }
                 }
             }
             return true

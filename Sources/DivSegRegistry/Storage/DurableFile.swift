@@ -1,3 +1,4 @@
+import DivSegIO
 import Foundation
 
 #if canImport(Glibc)
@@ -8,84 +9,46 @@ import Musl
 import Darwin
 #endif
 
-/// File writes that survive a crash: data is flushed to disk (`fsync`) before it is renamed
-/// into place, and directory entries are flushed after renames.
+/// The registry's view of ``RegularFile``'s durable writes: the same single implementation,
+/// with failures reported as ``RegistryError/writeFailed(path:reason:)`` so that every
+/// registry change fails with the registry's own error type.
 enum DurableFile {
-    /// Writes `data` to `path` atomically: a temporary sibling is written and synced, then
-    /// renamed over `path`, then the directory is synced. A reader (or a crash) sees the old
-    /// file or the new one, never part of it.
+    /// ``RegularFile/writeAtomically(_:to:)``: the old file or the complete new one, never
+    /// part of it, even across a crash.
     static func writeAtomically(_ data: Data, to path: String) throws {
-        let tmp = path + ".tmp-\(getpid())-" + String(UInt64.random(in: 0...UInt64.max), radix: 36)
-        do {
-            try write(data, to: tmp)
-            guard rename(tmp, path) == 0 else {
-                throw RegistryError.writeFailed(path: path, reason: "cannot rename the temporary file over it: \(message(errno))")
-            }
-        } catch {
-            unlink(tmp)
-            throw error
-        }
-        syncDirectory(containing: path)
+        try mapped { () throws(FileAccessError) in try RegularFile.writeAtomically(data, to: path) }
     }
 
     /// Creates (or truncates) `path` with `data` and syncs it to disk (not atomic: for files
     /// in a staging directory that nobody reads yet).
     static func write(_ data: Data, to path: String) throws {
-        let fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
-        guard fd >= 0 else { throw RegistryError.writeFailed(path: path, reason: message(errno)) }
-        defer { close(fd) }
-        try data.withUnsafeBytes { (raw: UnsafeRawBufferPointer) in
-            var offset = 0
-            while offset < raw.count {
-                let written = systemWrite(fd, raw.baseAddress! + offset, raw.count - offset)
-                if written < 0 {
-                    if errno == EINTR { continue }
-                    throw RegistryError.writeFailed(path: path, reason: message(errno))
-                }
-                offset += written
-            }
-        }
-        guard fsync(fd) == 0 else { throw RegistryError.writeFailed(path: path, reason: "fsync: \(message(errno))") }
+        try mapped { () throws(FileAccessError) in try RegularFile.writeDurably(data, to: path) }
     }
 
-    /// Copies a regular file and syncs the copy.
+    /// Copies a regular file (never a FIFO or device) and syncs the copy.
     static func copy(from source: String, to destination: String) throws {
-        let data: Data
-        do { data = try Data(contentsOf: URL(fileURLWithPath: source)) } catch {
-            throw RegistryError.writeFailed(path: destination, reason: "cannot read '\(source)': \(error.localizedDescription)")
+        let bytes: [UInt8]
+        do throws(FileAccessError) {
+            bytes = try RegularFile.readAll(source, limit: Int.max)
+        } catch {
+            throw RegistryError.writeFailed(path: destination, reason: "cannot read '\(source)': \(error.reason)")
         }
-        try write(data, to: destination)
+        try mapped { () throws(FileAccessError) in try RegularFile.writeDurably(bytes, to: destination) }
     }
 
-    /// Flushes an existing file's data to disk.
-    static func sync(_ path: String) throws {
-        let fd = open(path, O_RDONLY | O_CLOEXEC)
-        guard fd >= 0 else { throw RegistryError.writeFailed(path: path, reason: message(errno)) }
-        defer { close(fd) }
-        guard fsync(fd) == 0 else { throw RegistryError.writeFailed(path: path, reason: "fsync: \(message(errno))") }
-    }
-
-    /// Flushes a directory's entries (renames, creations) to disk. Some file systems refuse
-    /// to sync directories; that leaves correct contents, so it is not an error.
+    /// Flushes a directory's entries (renames, creations) to disk.
     static func syncDirectory(_ directory: String) {
-        let fd = open(directory.isEmpty ? "." : directory, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
-        guard fd >= 0 else { return }
-        _ = fsync(fd)
-        close(fd)
-    }
-
-    /// Syncs the directory that holds `path`.
-    static func syncDirectory(containing path: String) {
-        syncDirectory((path as NSString).deletingLastPathComponent)
+        RegularFile.syncDirectory(directory)
     }
 
     /// The C library's text for an errno value.
     static func message(_ code: Int32) -> String {
-        String(cString: strerror(code))
+        RegularFile.systemMessage(code)
     }
-}
 
-/// `write(2)` (a free function, so that `DurableFile.write` does not shadow it).
-private func systemWrite(_ fd: Int32, _ buffer: UnsafeRawPointer, _ count: Int) -> Int {
-    write(fd, buffer, count)
+    private static func mapped(_ body: () throws(FileAccessError) -> Void) throws {
+        do throws(FileAccessError) { try body() } catch {
+            throw RegistryError.writeFailed(path: error.path, reason: error.reason)
+        }
+    }
 }

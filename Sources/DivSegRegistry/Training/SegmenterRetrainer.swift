@@ -48,6 +48,16 @@ public struct SegmenterRetrainer: Sendable {
     /// `DIVSEG_DATA_ROOT`, the registry's `settings.json`, default places). Only images
     /// without sample-store entries for their current keys are looked for at all.
     public var dataRoots = DataRoots()
+    /// A memory cap for the segmenter's training rows (`retrain --max-memory 4G`): with it and
+    /// a sample store, rows are not gathered in memory but read back from the store and
+    /// streamed in shuffled blocks (``SegmenterTrainer/train(streaming:maxMemory:classes:progress:)``);
+    /// when they all fit under the cap the segmenter is the same as without one. Nil: all
+    /// rows in memory.
+    public var maxMemory: MemorySize?
+    /// The smallest ``maxMemory`` accepted: the default segmenter's weights, optimizer state
+    /// and the process itself (``SegmenterTrainer/memoryReserve(inputs:hidden:classes:largestBlock:)``)
+    /// with room for a few images' rows.
+    public static let minimumMemoryCap = MemorySize(bytes: 256 << 20)
 
     public init(extractor: HypercolumnExtractor, cache: FeatureCache) {
         self.extractor = extractor
@@ -189,6 +199,15 @@ public struct SegmenterRetrainer: Sendable {
         var rows: [Float] = [], labels: [Int32] = [], globalCount: Int?
         // For self-training: each row's image, and the labels each image may take.
         var rowImages: [Int32] = [], allowed: [[Int32]] = []
+        // With a cap and a store, only the keys are kept; the rows are read back in blocks.
+        let streaming = maxMemory != nil && store != nil
+        var streamedParts: [[SampleStoreRowSource.Part]] = []
+        if streaming && selfTraining.rounds > 0 {
+            // The rounds relabel every row in memory, which the memory cap is there to avoid.
+            throw SegmenterError.invalidSetting(SettingViolation(
+                owner: "SelfTraining", name: "rounds", value: "\(selfTraining.rounds)",
+                requirement: "0 when the training rows are streamed under a memory cap (--max-memory); retrain without the cap or with --self-training-rounds 0"))
+        }
         for (index, image) in images.enumerated() {
             // A stored entry that turns out damaged needs the file after all.
             let file = { () throws -> String in
@@ -196,8 +215,27 @@ public struct SegmenterRetrainer: Sendable {
                 guard let file = try locator.locate(image) else { throw try locator.missingError(image, missing: 1, needed: 1) }
                 return file
             }
+            let keys = streaming ? sampleKeys(image, identities: identities, context: context).keys : []
+            let failedBefore = usage.failedWrites
             let picks = try samplePicks(image, file: file, localizers: localizers, identities: identities,
                                         context: context, store: store, usage: &usage)
+            if streaming {
+                var parts: [SampleStoreRowSource.Part] = []
+                for ((name, pick), key) in zip(picks, keys) {
+                    if globalCount == nil { globalCount = pick.global.count }
+                    guard pick.global.count == globalCount, pick.channels == FeatureGrid.channels else {
+                        throw SegmenterError.dimensionMismatch(what: "The features of '\(image.path)'",
+                                                               got: "\(pick.channels) + \(pick.global.count) values",
+                                                               expected: "\(FeatureGrid.channels) + \(globalCount!)")
+                    }
+                    // Kept in memory only when its entry may not have been written.
+                    parts.append(.init(key: key, label: Int32(name.map { channel[$0]! } ?? 0), count: pick.count,
+                                       picks: usage.failedWrites > failedBefore ? pick : nil))
+                }
+                streamedParts.append(parts)
+                progress?(.sampling(done: index + 1, total: images.count))
+                continue
+            }
             for (name, pick) in picks {
                 if globalCount == nil { globalCount = pick.global.count }
                 guard pick.global.count == globalCount, pick.channels == FeatureGrid.channels else {
@@ -215,6 +253,26 @@ public struct SegmenterRetrainer: Sendable {
             }
             allowed.append(allowedLabels(image, channel: channel))
             progress?(.sampling(done: index + 1, total: images.count))
+        }
+        if streaming, let store, let maxMemory, let globalCount {
+            var source = SampleStoreRowSource(store: store, globalCount: globalCount)
+            for parts in streamedParts { source.append(parts) }
+            let samplingSeconds = Date().timeIntervalSince(start)
+            let trainStart = Date()
+            var (segmenter, report) = try trainer.train(streaming: source, maxMemory: maxMemory,
+                                                        classes: registry.segmenterClasses) { p in
+                progress?(.training(fraction: p.fraction))
+            }
+            segmenter.fingerprint = registry.fingerprint
+            var perLabel: [Int] = []
+            for part in streamedParts.joined() where part.count > 0 {
+                let label = Int(part.label)
+                if perLabel.count <= label { perLabel += [Int](repeating: 0, count: label + 1 - perLabel.count) }
+                perLabel[label] += part.count
+            }
+            return Result(segmenter: segmenter, report: report, images: images.count, points: source.rowCount,
+                          pointsPerLabel: perLabel, samplingSeconds: samplingSeconds,
+                          trainingSeconds: Date().timeIntervalSince(trainStart), samples: usage, sampler: sampler)
         }
         if let globalCount {
             set = try SegmenterTrainingSet(features: rows, labels: labels, globalCount: globalCount)
@@ -281,9 +339,11 @@ public struct SegmenterRetrainer: Sendable {
         var found = keys.map(lookup)
         let reused = found.compactMap { $0?.count }.reduce(0, +)
         if found.contains(where: { $0 == nil }) {
-            let compact = try cache.features(for: try file(), extractor: extractor)
+            // Full hypercolumns only for the rows kept: from a full cache entry when one
+            // exists, else the backbone again (the cache keeps only compact state entries).
+            let compact = try cache.samplingFeatures(for: try file(), extractor: extractor)
             let full = compact.expanded()
-            let mirror = augmentation.flip ? try cache.features(for: try file(), extractor: extractor, flipped: true) : nil
+            let mirror = augmentation.flip ? try cache.samplingFeatures(for: try file(), extractor: extractor, flipped: true) : nil
             var recomputed = 0
             func keep(_ index: Int, _ locations: [Int]) {
                 let picks = SamplePicks(locations: locations, hypercolumns: full, global: compact.global)

@@ -10,7 +10,7 @@ extension DivSegRegistry {
                 The bundle is validated first (manifest schema, file names, localizer hash and \
                 weights, corpus, backbone) and refused with the reason if anything is wrong, or \
                 if its name or an alias is already registered. Only images whose registered \
-                classes changed are re-sampled (sample store in <registry>/.samples). The change \
+                classes changed are re-sampled (sample store: <cache>/samples by default, see config sample-store). The change \
                 is all or nothing, also when interrupted.
                 """)
 

@@ -7,7 +7,46 @@ extension DivSegRegistry {
     struct Config: ParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Show or change the registry's settings on this machine (settings.json).",
-            subcommands: [DataRoot.self])
+            subcommands: [DataRoot.self, SampleStoreSetting.self])
+
+        /// `config sample-store [inside | cache | DIR | --unset]`: where the sample store is.
+        struct SampleStoreSetting: ParsableCommand {
+            static let configuration = CommandConfiguration(
+                commandName: "sample-store",
+                abstract: "Show or set where the registry's sample store is: inside, cache or a folder.",
+                discussion: """
+                    The sample store keeps each corpus image's training rows (≈1.3 MB per image with the \
+                    default dense labels). Default: <cache>/\(SampleStoreLocation.cacheFolderName) (the \
+                    feature cache folder, --cache or $DIVSEG_CACHE), unless the registry already has a \
+                    \(SampleStore.folderName) folder, which stays in use. 'inside' keeps it in \
+                    <registry>/\(SampleStore.folderName) (to ship it with the registry); a folder is taken \
+                    relative to the registry. Nothing is moved: entries in the old place are recomputed or \
+                    can be copied; 'divseg-registry gc' lists what no class uses.
+                    """)
+
+            @Argument(help: "inside, cache, or a folder (omit to show the current place).") var place: String?
+            @Flag(help: "Remove the setting (back to the default).") var unset = false
+            @OptionGroup var registryOptions: RegistryOptions
+            @OptionGroup var cacheOptions: CacheOptions
+
+            func validate() throws {
+                if unset && place != nil { throw ValidationError("Pass a place or --unset, not both.") }
+                if let place, place.isEmpty { throw ValidationError("The place is empty; pass inside, cache or a folder.") }
+            }
+
+            func run() throws {
+                let registry = registryOptions.directory
+                guard FileManager.default.fileExists(atPath: registry) else { throw RegistryError.notFound(registry) }
+                if unset || place != nil {
+                    var settings = try RegistrySettings.read(registry: registry)
+                    settings.sampleStore = unset ? nil : place
+                    try settings.write(registry: registry)
+                }
+                let folder = try cacheOptions.sampleStoreDirectory(registry: registry)
+                let setting = try RegistrySettings.read(registry: registry).sampleStore ?? "default"
+                print("sample store of \(registry): \(folder) (setting: \(setting))")
+            }
+        }
 
         /// `config data-root`: where this registry's corpus images are on this machine.
         struct DataRoot: ParsableCommand {

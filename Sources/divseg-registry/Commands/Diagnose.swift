@@ -50,17 +50,11 @@ extension DivSegRegistry {
 
         /// What `--json` writes.
         struct Output: Encodable {
-            struct Argmax: Encodable {
-                var evalSplit: String
-                var threshold: Float
-                var candidates: [ThresholdSearch.Candidate]
-                var evaluation: SegmentationScores.Summary
-            }
             var dataset: String
             var split: String
             var oracleEvalSplit: String?
             var diagnostics: DiagnosticsReport
-            var localizerArgmax: Argmax?
+            var localizerArgmax: DiagnosticsRun.Argmax?
         }
 
         func validate() throws {
@@ -73,87 +67,48 @@ extension DivSegRegistry {
         func run() throws {
             // Checked before the long run: a device or folder there is refused at once.
             if let jsonOut { try RegularFile.checkOutput(jsonOut) }
-            let print = { (line: String, terminator: String) in if !json { Swift.print(line, terminator: terminator) } }
-            let (kind, strategy, oracleDraw) = (score, sampling, oracleStrategy)
             let (registry, weights) = try registryOptions.open(backbone: backbone)
             guard !registry.bundles.isEmpty else { throw RegistryError.empty(registry.directory) }
-            let names = registry.bundles.map(\.name)
-            let localizers = try registry.bundles.map { try $0.loadLocalizer() }
             let extractor = try HypercolumnExtractor(weightsAt: weights)
             let cache = try cacheOptions.open(weights: weights)
-            let features = { (path: String) throws -> CompactHypercolumns in try cache.features(for: path, extractor: extractor) }
             let samples = try Dataset.open(spec: dataset, split: split).availableOnly().samples
+            func withMasks(_ split: String) throws -> [DatasetSample] {
+                try Dataset.open(spec: dataset, split: split).availableOnly().filtered(\.hasGroundTruth).samples
+            }
 
             var sampler = PointSampler()
-            sampler.strategy = strategy
+            sampler.strategy = sampling
             sampler.pointsPerClass = points
-            let diagnostics = try PipelineDiagnostics(classes: names, localizers: localizers, score: kind, sampler: sampler)
-            var bar = ProgressReporter(total: samples.count, label: noSampling ? "pointing" : "pointing+sampling")
-            var report = try diagnostics.measure(samples: samples, sampling: !noSampling, features: features) { _, _ in
-                bar.advance()
-            }
-            bar.finish()
-
+            var job = DiagnosticsRun(diagnostics: try PipelineDiagnostics(
+                classes: registry.bundles.map(\.name), localizers: try registry.bundles.map { try $0.loadLocalizer() },
+                score: score, sampler: sampler))
+            job.measuresSampling = !noSampling
             if let oracleEvalSplit {
-                let evalSamples = try Dataset.open(spec: dataset, split: oracleEvalSplit).availableOnly()
-                    .filtered(\.hasGroundTruth).samples
                 var trainer = SegmenterTrainer()
                 trainer.epochs = oracleEpochs
                 trainer.seed = seed
-                var phaseBar: ProgressReporter?
-                let (ceiling, _, _) = try OracleCeiling.run(
-                    trainSamples: samples, evalSamples: evalSamples, classes: names,
-                    oracle: OracleSampler(pointsPerClass: points, strategy: oracleDraw, seed: seed), trainer: trainer,
-                    features: features
-                ) { phase in
-                    switch phase {
-                    case .sampling(let done, let total), .evaluation(let done, let total):
-                        if phaseBar == nil {
-                            if case .sampling = phase { phaseBar = ProgressReporter(total: total, label: "oracle points") }
-                            else { phaseBar = ProgressReporter(total: total, label: "oracle evaluate") }
-                        }
-                        phaseBar?.update(to: done)
-                        if done == total { phaseBar?.finish(); phaseBar = nil }
-                    case .training(let fraction):
-                        if phaseBar == nil { phaseBar = ProgressReporter(total: 1000, label: "oracle segmenter") }
-                        phaseBar?.update(to: Int(fraction * 1000))
-                        if fraction >= 1 { phaseBar?.finish(); phaseBar = nil }
-                    }
-                }
-                report.oracle = ceiling
+                job.oracle = .init(evalSamples: try withMasks(oracleEvalSplit),
+                                   sampler: OracleSampler(pointsPerClass: points, strategy: oracleStrategy, seed: seed),
+                                   trainer: trainer)
             }
-            print(report.text(), "")
-
-            var argmax: Output.Argmax?
-            if let argmaxEvalSplit {
-                let scoreMaps = { (sample: DatasetSample) throws -> [[Float]] in
-                    let compact = try features(sample.imagePath)
-                    return localizers.map { $0.score(compact, kind: kind) }
-                }
-                var calibrateBar = ProgressReporter(total: samples.count, label: "argmax threshold")
-                let (baseline, candidates) = try LocalizerArgmaxBaseline.calibrate(
-                    classes: names, samples: samples.filter(\.hasGroundTruth), scores: scoreMaps,
-                    progress: { _, _ in calibrateBar.advance() })
-                calibrateBar.finish()
-                let evalSamples = try Dataset.open(spec: dataset, split: argmaxEvalSplit).availableOnly()
-                    .filtered(\.hasGroundTruth).samples
-                var evalBar = ProgressReporter(total: evalSamples.count, label: "argmax evaluate")
-                let scores = try PredictionEvaluator.evaluate(samples: evalSamples, classes: names,
-                                                              progress: { _, _ in evalBar.advance() }) { sample, size in
-                    try baseline.predict(scores: try scoreMaps(sample), imageSize: size)
-                }
-                evalBar.finish()
-                print("", "\n")
-                print("localizer-argmax baseline (score \(kind.rawValue), threshold \(baseline.threshold) chosen on "
-                      + "\(split)) on \(argmaxEvalSplit), \(evalSamples.count) images:", "\n")
-                print(scores.table(), "")
-                argmax = Output.Argmax(evalSplit: argmaxEvalSplit, threshold: baseline.threshold, candidates: candidates,
-                                       evaluation: scores.summary)
+            if let argmaxEvalSplit { job.argmaxEvaluation = (argmaxEvalSplit, try withMasks(argmaxEvalSplit)) }
+            let bars = PhaseProgress()
+            let result = try job.run(samples: samples, features: { try cache.features(for: $0, extractor: extractor) }) {
+                bars.update(label: $0.label, done: $0.progress.done, total: $0.progress.total)
             }
+            bars.finish()
 
+            if !json {
+                Swift.print(result.report.text(), terminator: "")
+                if let argmax = result.argmax {
+                    Swift.print("\nlocalizer-argmax baseline (score \(score.rawValue), threshold \(argmax.threshold) chosen on "
+                                + "\(split)) on \(argmax.evalSplit), \(argmax.imageCount) images:")
+                    Swift.print(argmax.scores.table(), terminator: "")
+                }
+            }
             if json || jsonOut != nil {
                 let output = Output(dataset: dataset, split: split, oracleEvalSplit: oracleEvalSplit,
-                                    diagnostics: report, localizerArgmax: argmax)
+                                    diagnostics: result.report, localizerArgmax: result.argmax)
                 let encoder = JSONEncoder()
                 encoder.outputFormatting = [.sortedKeys, .prettyPrinted]
                 encoder.nonConformingFloatEncodingStrategy = .convertToString(positiveInfinity: "inf",

@@ -11,11 +11,12 @@ extension DivSegRegistry {
         static let configuration = CommandConfiguration(
             abstract: "Compute VGG-16 hypercolumn features (4224×64×84) and the global descriptor of images.",
             discussion: """
-                Each image is resized to 256×336 (bilinear) and written as an HDF5 file with the
+                Each image is resized to 256×336 (bilinear) and written as an HDF5 file with the \
                 datasets 'hypercolumn' (4224×64×84, channel-major) and 'global', in float16 \
                 (45 MB per image; about 3 significant digits) or, with --storage float32, exactly \
                 (90 MB).
-                With one image, --out is the output file; with several, a directory that receives
+
+                With one image, --out is the output file; with several, a directory that receives \
                 <image name>.h5 per image.
                 """)
 

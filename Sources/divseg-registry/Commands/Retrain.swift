@@ -18,7 +18,7 @@ extension DivSegRegistry {
                 self-training rounds unless --self-training-rounds or labels.json say otherwise \
                 (each relabels the points with the segmenter's prediction restricted to the image's \
                 tags and background, and trains again). Picks already in the sample store \
-                (<registry>/.samples) are reused. Runs under the registry's lock and replaces the \
+                (<cache>/samples by default; config sample-store) are reused; --max-memory streams them. Runs under the registry's lock and replaces the \
                 segmenter atomically.
                 """)
 

@@ -110,22 +110,13 @@ extension DivSegRegistry {
                     otherInputs: [weightsPath])
             }
             try checkOutputs(classes: [])
-            let (registry, weights) = try registryOptions.open(backbone: backbone)
-            var segmenter: Segmenter
-            var channelLabels = registry.channelLabels
-            do {
-                segmenter = try registry.loadSegmenter()
-            } catch RegistryError.staleSegmenter where allowStale {
-                let stale = try registry.loadStaleSegmenter()
-                printError("warning: \(stale.summary)")
-                (segmenter, channelLabels) = (stale.segmenter, stale.channelLabels)
-            }
+            let segmenter = try Backbone.load(weightsAt: weightsPath).registry(at: registryOptions.directory)
+                .segmenter(crf: crfParameters, allowStale: allowStale)
+            for problem in segmenter.registry.problems { printError("warning: \(problem)") }
+            if let warning = segmenter.staleWarning { printError("warning: \(warning)") }
             // The per-class files too, now that the classes are known.
-            try checkOutputs(classes: channelLabels.dropFirst().compactMap { registry.className(label: Int($0)) })
-            let pipeline = SegmentationPipeline(extractor: try HypercolumnExtractor(weightsAt: weights),
-                                                segmenter: segmenter, channelLabels: channelLabels, crf: crfParameters)
+            try checkOutputs(classes: segmenter.classNames)
             try Self.makeDirectory(out)
-            let palette = registry.palette
             var progress = ProgressReporter(total: images.count, label: "segment", lines: true)
             var failures = 0
             var summaries: [ImageSummary] = []
@@ -133,40 +124,23 @@ extension DivSegRegistry {
             let imageIDs = Self.imageIDs(stems: outputs.map(\.stem))
             for (index, (path, files)) in zip(images, outputs).enumerated() {
                 do {
-                    let image = try ImageDecoder.decodeRGB(contentsOf: path)
-                    let result = try pipeline.segmentation(image)
-                    let areas = result.areas()
-                    try PNGEncoder.write(result.labels, palette: palette, to: files.labels)
-                    let legend = Legend(entries: areas.filter { $0.label != 0 && $0.fraction >= 0.0005 }.map { area in
-                        Legend.Entry(name: registry.className(label: area.label) ?? "label \(area.label)",
-                                     color: palette.color(of: UInt8(area.label)),
-                                     detail: String(format: "%.1f %%", area.fraction * 100))
-                    })
-                    let overlay = Overlay.render(image: image, labels: result.labels, palette: palette,
-                                                 outline: Overlay.outlineWidth(width: image.width, height: image.height))
-                    try PNGEncoder.write(legend.draw(on: overlay), to: files.overlay)
-                    let named = areas.map { area in
-                        ImageSummary.ClassArea(name: registry.className(label: area.label) ?? "label \(area.label)",
-                                               label: area.label, pixels: area.pixels, area: area.fraction,
-                                               meanConfidence: area.meanConfidence)
+                    let result = try segmenter.segment(imageAt: path)
+                    try PNGEncoder.write(result.labels, palette: result.palette, to: files.labels)
+                    try PNGEncoder.write(result.overlayWithLegend(), to: files.overlay)
+                    let named = result.areas.map {
+                        ImageSummary.ClassArea(name: $0.name, label: Int($0.label), pixels: $0.pixels,
+                                               area: $0.fraction, meanConfidence: $0.meanConfidence)
                     }
-                    let imageSummary = ImageSummary(image: path, width: image.width, height: image.height,
+                    let imageSummary = ImageSummary(image: path, width: result.image.width, height: result.image.height,
                                                     labels: files.labels, overlay: files.overlay, classes: named)
-                    for area in named where area.label != 0 {
-                        let mask = result.mask(label: UInt8(area.label))
-                        if masks {
-                            try PNGEncoder.write(Image(width: mask.width, height: mask.height, channels: 1,
-                                                       pixels: mask.labels.map { $0 * 255 }), to: files.mask(area.name))
-                        }
-                        if probabilities, let map = result.probabilityMap(label: UInt8(area.label)) {
-                            try PNGEncoder.write(Image(width: image.width, height: image.height, channels: 1,
-                                                       pixels: map.map { UInt8(max(0, min(255, ($0 * 255).rounded()))) }),
-                                                 to: files.probability(area.name))
+                    for area in result.areas where area.label != 0 {
+                        if masks { try PNGEncoder.write(result.maskImage(label: area.label), to: files.mask(area.name)) }
+                        if probabilities, let map = result.probabilityImage(label: area.label) {
+                            try PNGEncoder.write(map, to: files.probability(area.name))
                         }
                         if coco != nil {
-                            let rle = COCORunLength.encode(mask)
-                            results.append(COCOResult(image_id: imageIDs[index],
-                                                      category_id: area.label,
+                            let rle = result.runLength(label: area.label)
+                            results.append(COCOResult(image_id: imageIDs[index], category_id: Int(area.label),
                                                       segmentation: .init(size: rle.size, counts: rle.counts),
                                                       score: area.meanConfidence, file_name: path))
                         }
@@ -194,7 +168,7 @@ extension DivSegRegistry {
         /// "photo.jpg: giraffe 31.2 % (confidence 0.87), person 4.1 % (0.65); background 64.7 %":
         /// foreground classes largest first, those under 0.05 % of the image left out.
         static func describe(path: String, classes: [ImageSummary.ClassArea]) -> String {
-            let shown = classes.filter { $0.label != 0 && $0.area >= 0.0005 }
+            let shown = classes.filter { $0.label != 0 && $0.area >= SegmentationResult.smallestListedArea }
             let text = shown.enumerated().map { k, c in
                 String(format: "%@ %.1f %% (%@%.2f)", c.name, c.area * 100, k == 0 ? "confidence " : "", c.meanConfidence)
             }

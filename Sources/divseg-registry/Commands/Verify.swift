@@ -15,9 +15,11 @@ extension DivSegRegistry {
 
         @OptionGroup var registryOptions: RegistryOptions
         @OptionGroup var backbone: BackboneOptions
+        @OptionGroup var cacheOptions: CacheOptions
+        @OptionGroup var sampleStoreOptions: SampleStoreOptions
         @Flag(help: "Complete or undo an unfinished change, set an invalid journal aside (renamed, not deleted) and delete staging leftovers, then verify.")
         var repair = false
-        @Flag(help: "Print the result as JSON ({registry, healthy, checkedBundles, segmenter, problems, notes, repairs}) instead of text.")
+        @Flag(help: "Print the result as JSON ({registry, healthy, checkedBundles, segmenter, problems, notes, repairs, sizes}) instead of text.")
         var json = false
 
         struct Output: Encodable {
@@ -28,12 +30,14 @@ extension DivSegRegistry {
             var problems: [String]
             var notes: [String]
             var repairs: [String]
+            var sizes: StorageSizes
         }
 
         func run() throws {
             let weights = try backbone.resolvedWeightsPath()
-            let editor = RegistryEditor(directory: registryOptions.directory,
+            var editor = RegistryEditor(directory: registryOptions.directory,
                                         backbone: try BackboneIdentity.vgg16(weightsAt: weights))
+            editor.sampleStoreDirectory = try sampleStoreOptions.directory(registry: registryOptions.directory, cache: cacheOptions)
             var repairs: [String] = []
             if repair {
                 repairs = try editor.repair().map { "\($0)" }
@@ -43,9 +47,12 @@ extension DivSegRegistry {
             if json {
                 try JSONOutput.print(Output(registry: report.registry.directory, healthy: report.isHealthy,
                                             checkedBundles: report.checkedBundles, segmenter: "\(report.segmenter)",
-                                            problems: report.problems, notes: report.notes, repairs: repairs))
+                                            problems: report.problems, notes: report.notes, repairs: repairs,
+                                            sizes: StorageSizes(registry: report.registry.directory,
+                                                                sampleStore: editor.sampleStore.directory)))
             } else {
                 print(report.summary)
+                print(StorageSizes(registry: report.registry.directory, sampleStore: editor.sampleStore.directory).text)
             }
             if !report.isHealthy { throw ExitCode(1) }
         }

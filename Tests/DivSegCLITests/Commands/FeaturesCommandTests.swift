@@ -92,4 +92,19 @@ struct FeaturesCommandTests {
         #expect(result.stderr.contains("VGG-16 weights not found"))
         #expect(result.stderr.contains("nope.h5"))
     }
+
+    @Test("a --weights that is not VGG-16 weights is named as such, not as a backbone mismatch of every bundle")
+    func notWeights() throws {
+        // An HDF5 file of another kind (a shipped localizer) and a file that is not HDF5 at all.
+        let cases = [(SharedData.shippedRegistry + "/giraffe/localizer.h5", "not a Keras weights file"),
+                     (SharedData.cocoMiniImage("000000000025"), "is not an HDF5 file")]
+        for (path, message) in cases {
+            for command in [["list"], ["verify"], ["show", "giraffe"]] {
+                let result = try CLIRunner.run(command + ["--registry", SharedData.shippedRegistry, "--weights", path])
+                #expect(result.status != 0, "\(command)")
+                #expect(result.stderr.contains(message) && result.stderr.contains(path), "\(command): \(result.stderr)")
+                #expect(!result.stderr.contains("feature extractor"), "\(command): \(result.stderr)")
+            }
+        }
+    }
 }

@@ -44,7 +44,9 @@ enum RegistryCLIFixture {
                     dataRoot: Bool = true) throws -> CLIRunner.Result {
         let retraining = ["add", "remove", "retrain"].contains(arguments.first ?? "")
             && !arguments.contains("--no-retrain")
-        var extra = retraining ? ["--cache", cache] + (arguments.contains("--points") ? [] : ["--points", "5"]) : []
+        // The store inside each test's registry: the test cache is shared by every test and run.
+        var extra = retraining ? ["--cache", cache] + (arguments.contains("--points") ? [] : ["--points", "5"])
+            + (arguments.contains("--sample-store") ? [] : ["--sample-store", "inside"]) : []
         if retraining && dataRoot && !arguments.contains("--data-root") { extra += ["--data-root", Self.dataRoot] }
         return try CLIRunner.run(arguments + ["--registry", registry] + extra, environment: environment)
     }
