@@ -30,6 +30,18 @@ struct RetrainOptions: ParsableArguments {
     @Option(parsing: .unconditional,
             help: "Dense sampling: confidence margin; locations not clearly one label are left out of training, \(PointSampler.denseMarginRange.boundText).")
     var denseMargin: Float = PointSampler().denseMargin
+    @Option(parsing: .unconditional,
+            help: ArgumentHelp("Self-training: rounds of predicting the training points with the trained segmenter (restricted to each image's tags and background) and training again on those labels, \(SelfTraining.roundsRange.boundText).",
+                               discussion: "Default: the rounds recorded in the registry's labels.json by the last retraining, else \(SegmenterRetrainer.defaultSelfTraining.rounds). The rounds used are recorded for later add, remove and retrain."))
+    var selfTrainingRounds: Int?
+    @Option(parsing: .unconditional,
+            help: ArgumentHelp("Self-training: predict each image with a segmenter trained on the other folds' images (1: the segmenter trained on all), \(SelfTraining.foldsRange.boundText).",
+                               discussion: "Default: the folds recorded in labels.json, else \(SegmenterRetrainer.defaultSelfTraining.folds)."))
+    var selfTrainingFolds: Int?
+    @Flag(help: "Training labels from each class map averaged with its map on the mirrored image (a second backbone run per training image, cached).")
+    var flipMaps = SegmenterRetrainer.defaultAugmentation.flip
+    @Option(parsing: .unconditional, help: "Seed of the segmenter's weight initialisation and point order.")
+    var seed: UInt64 = SegmenterTrainer().seed
     @Option(help: ArgumentHelp("Folder that holds the bundles' corpus images (corpus.csv paths are relative to it); repeatable.",
                                discussion: "Searched before $DIVSEG_DATA_ROOT, the registry's settings.json and the default places ($DIVSEG_SHARED/data/<corpus>, ../shared/data/<corpus>). Only images without sample-store entries are needed."))
     var dataRoot: [String] = []
@@ -58,6 +70,12 @@ struct RetrainOptions: ParsableArguments {
                           "scaled score; a typical positive image peaks near 1")
         try requireOption("dense-margin", denseMargin, in: PointSampler.denseMarginRange, "scaled score")
         try requireOption("dense-stride", denseStride, in: PointSampler.denseStrideRange, "grid rows and columns")
+        if let selfTrainingRounds {
+            try requireOption("self-training-rounds", selfTrainingRounds, in: SelfTraining.roundsRange, "rounds")
+        }
+        if let selfTrainingFolds {
+            try requireOption("self-training-folds", selfTrainingFolds, in: SelfTraining.foldsRange, "folds of images")
+        }
         try requireOption("lock-timeout", lockTimeout, in: RegistryEditor.lockTimeoutRange, "seconds")
         if let cap = try memoryCap {
             if noSampleStore { throw ValidationError("--max-memory streams rows from the sample store; drop --no-sample-store.") }
@@ -84,12 +102,16 @@ struct RetrainOptions: ParsableArguments {
             retrainer.sampler.denseStride = denseStride
             retrainer.sampler.denseMargin = denseMargin
             retrainer.trainer.epochs = epochs
+            retrainer.trainer.seed = seed
+            retrainer.augmentation.flip = flipMaps
             retrainer.dataRoots = DataRoots(explicit: dataRoot)
             retrainer.maxMemory = try memoryCap
             editor.retrainer = retrainer
         }
         if remember && dataRoot.isEmpty { throw ValidationError("--remember records a --data-root; pass one.") }
         editor.background = background
+        editor.selfTrainingRounds = selfTrainingRounds
+        editor.selfTrainingFolds = selfTrainingFolds
         editor.lockTimeout = lockTimeout
         editor.useSampleStore = !noSampleStore
         editor.sampleStoreDirectory = try sampleStoreOptions.directory(registry: registry.directory, cache: cache)

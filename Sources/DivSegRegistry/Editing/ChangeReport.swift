@@ -44,6 +44,10 @@ public struct ChangeReport: Sendable {
                                 classes, r.points, r.images, r.samplingSeconds, r.trainingSeconds,
                                 r.report.epochLosses.last ?? .nan))
             lines.append("samples: \(r.samples.summary)")
+            for round in r.rounds {
+                lines.append(String(format: "self-training round %d: %d labels changed, training %.1f s, final loss %.3f",
+                                    round.round, round.changedLabels, round.seconds, round.report.epochLosses.last ?? Double.nan))
+            }
         } else if removedSegmenter {
             lines.append("no classes left: segmenter removed")
         } else {

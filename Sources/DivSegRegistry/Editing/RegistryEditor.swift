@@ -53,6 +53,18 @@ public struct RegistryEditor: Sendable {
     /// try editor.retrain()            // later add/remove keep "none" without being told
     /// ```
     public var background: DenseBackground?
+    /// The self-training rounds to retrain with (``SelfTraining/rounds``); nil (the default)
+    /// keeps the rounds recorded in `labels.json` (``LabelLedger/selfTrainingRounds``), the
+    /// retrainer's own setting when none are. The rounds used are recorded with the new
+    /// segmenter, like ``background``.
+    ///
+    /// ```swift
+    /// editor.selfTrainingRounds = 1   // one round of self-training, kept by later add/remove
+    /// ```
+    public var selfTrainingRounds: Int?
+    /// The self-training folds to retrain with (``SelfTraining/folds``); nil keeps the
+    /// recorded ones (``LabelLedger/selfTrainingFolds``), like ``selfTrainingRounds``.
+    public var selfTrainingFolds: Int?
     /// Reuse and fill the registry's sample store when retraining (default true).
     public var useSampleStore = true
     /// The sample store's folder; nil: `<registry>/.samples` (``SampleStoreLocation`` gives
@@ -137,14 +149,17 @@ public struct RegistryEditor: Sendable {
             var segmenterOperations: [RegistryTransaction.Operation] = []
             var segmenterSHA = next.ledger.segmenterSHA256
             var rule = next.ledger.background
+            var rounds = (next.ledger.selfTrainingRounds, next.ledger.selfTrainingFolds)
             if retrain {
                 let (ops, trained, sha) = try stageSegmenter(next, in: transaction, progress: progress)
                 segmenterOperations = ops
                 segmenterSHA = sha
                 result = trained
                 rule = recordedRule(trained)
+                rounds = recordedRounds(trained)
             }
-            operations += try stageLedger(next, segmenterSHA256: segmenterSHA, background: rule, in: transaction)
+            operations += try stageLedger(next, segmenterSHA256: segmenterSHA, background: rule,
+                                          selfTraining: rounds, in: transaction)
             operations += segmenterOperations
             operations.append(.remove(path: transaction.stagingName))
             try transaction.commit(operations, lockTimeout: lockTimeout, crash: simulatedCrash, failure: simulatedFailure,
@@ -200,6 +215,7 @@ public struct RegistryEditor: Sendable {
             var segmenterOperations: [RegistryTransaction.Operation] = []
             var segmenterSHA = next.ledger.segmenterSHA256
             var rule = next.ledger.background
+            var rounds = (next.ledger.selfTrainingRounds, next.ledger.selfTrainingFolds)
             if retrain {
                 if next.bundles.isEmpty {
                     var info = stat()
@@ -214,9 +230,11 @@ public struct RegistryEditor: Sendable {
                     segmenterSHA = sha
                     result = trained
                     rule = recordedRule(trained)
+                    rounds = recordedRounds(trained)
                 }
             }
-            operations += try stageLedger(next, segmenterSHA256: segmenterSHA, background: rule, in: transaction)
+            operations += try stageLedger(next, segmenterSHA256: segmenterSHA, background: rule,
+                                          selfTraining: rounds, in: transaction)
             operations += segmenterOperations
             operations.append(.remove(path: transaction.stagingName))
             try transaction.commit(operations, lockTimeout: lockTimeout, crash: simulatedCrash, failure: simulatedFailure,
@@ -252,7 +270,8 @@ public struct RegistryEditor: Sendable {
         let transaction = try RegistryTransaction.begin(in: directory)
         do {
             let (ops, trained, sha) = try stageSegmenter(current, in: transaction, progress: progress)
-            var operations = try stageLedger(current, segmenterSHA256: sha, background: recordedRule(trained), in: transaction)
+            var operations = try stageLedger(current, segmenterSHA256: sha, background: recordedRule(trained),
+                                             selfTraining: recordedRounds(trained), in: transaction)
             operations += ops
             operations.append(.remove(path: transaction.stagingName))
             try transaction.commit(operations, lockTimeout: lockTimeout, crash: simulatedCrash, failure: simulatedFailure,
@@ -403,11 +422,13 @@ public struct RegistryEditor: Sendable {
 
     /// Stages `labels.json` for `next` (its classes registered, all others retired).
     private func stageLedger(_ next: Registry, segmenterSHA256: String?, background: DenseBackground?,
+                             selfTraining: (rounds: Int?, folds: Int?),
                              in transaction: RegistryTransaction) throws -> [RegistryTransaction.Operation] {
         var ledger = next.ledger
         // Recorded in the same commit as the segmenter file it describes.
         ledger.segmenterSHA256 = segmenterSHA256
         ledger.background = background
+        (ledger.selfTrainingRounds, ledger.selfTrainingFolds) = selfTraining
         ledger.retire(except: Set(next.bundles.map(\.name)))
         try DurableFile.write(try ledger.encoded(), to: transaction.stagedPath(LabelLedger.fileName))
         return [.rename(from: transaction.stagedName(LabelLedger.fileName), to: LabelLedger.fileName)]
@@ -418,12 +439,20 @@ public struct RegistryEditor: Sendable {
         result.sampler.denseBackground == .threshold ? nil : result.sampler.denseBackground
     }
 
+    /// The ledger's record of the self-training rounds a retraining used (nil for the default).
+    private func recordedRounds(_ result: SegmenterRetrainer.Result) -> (rounds: Int?, folds: Int?) {
+        let used = result.selfTraining, defaults = SegmenterRetrainer.defaultSelfTraining
+        return (used.rounds == defaults.rounds ? nil : used.rounds, used.folds == defaults.folds ? nil : used.folds)
+    }
+
     /// Trains the segmenter for `next` and stages it.
     private func stageSegmenter(_ next: Registry, in transaction: RegistryTransaction,
                                 progress: ((SegmenterRetrainer.Phase) -> Void)?) throws
         -> ([RegistryTransaction.Operation], SegmenterRetrainer.Result, String) {
         guard var retrainer else { throw RegistryError.noRetrainer(directory: directory) }
         retrainer.sampler.denseBackground = background ?? next.ledger.background ?? .threshold
+        retrainer.selfTraining.rounds = selfTrainingRounds ?? next.ledger.selfTrainingRounds ?? retrainer.selfTraining.rounds
+        retrainer.selfTraining.folds = selfTrainingFolds ?? next.ledger.selfTrainingFolds ?? retrainer.selfTraining.folds
         var store: SampleStore?
         if useSampleStore {
             store = sampleStore

@@ -49,6 +49,14 @@ public struct LabelLedger: Codable, Sendable, Equatable {
     /// unless told otherwise (``RegistryEditor/background``). Part of the registry's state,
     /// so it travels with the folder (not in the per-machine settings.json).
     public var background: DenseBackground?
+    /// The self-training rounds (``SelfTraining/rounds``) the segmenter was last trained
+    /// with, when they differ from ``SegmenterRetrainer/defaultSelfTraining`` (nil): later
+    /// `add`, `remove` and `retrain` keep them unless told otherwise
+    /// (``RegistryEditor/selfTrainingRounds``).
+    public var selfTrainingRounds: Int?
+    /// The self-training folds (``SelfTraining/folds``) recorded with the rounds, when they
+    /// differ from the default (nil).
+    public var selfTrainingFolds: Int?
 
     /// An empty ledger.
     public init() {

@@ -39,7 +39,8 @@ public struct SampleKey: Sendable, Hashable, CustomStringConvertible {
     /// backbone and rule, and the row encoding.
     public struct Context: Sendable, Hashable {
         public let text: String
-        public init(sampler: PointSampler, weightsSHA256: String, featureRule: String) {
+        public init(sampler: PointSampler, weightsSHA256: String, featureRule: String,
+                    augmentation: ScoreMapAugmentation = ScoreMapAugmentation()) {
             // Settings that do not affect the picks of the strategy are reset, so that they do
             // not split the store (every other setting is part of the key).
             var relevant = sampler
@@ -58,6 +59,8 @@ public struct SampleKey: Sendable, Hashable, CustomStringConvertible {
             encoder.outputFormatting = [.sortedKeys]
             let settings = (try? encoder.encode(relevant)).map { String(decoding: $0, as: UTF8.self) } ?? "\(sampler)"
             text = "sampler=\(settings);weights=\(weightsSHA256);rule=\(featureRule);rows=\(SamplePicks.rowEncoding)"
+                // Score-map augmentation (issue #11): only a non-default setting is keyed.
+                + (augmentation.keyText.isEmpty ? "" : ";maps=\(augmentation.keyText)")
         }
     }
 

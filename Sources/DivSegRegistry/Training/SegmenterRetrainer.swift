@@ -34,6 +34,16 @@ public struct SegmenterRetrainer: Sendable {
         return sampler
     }()
     public var trainer = SegmenterTrainer()
+    /// Rounds of self-training after the first training (``SelfTraining``, issue #11 lever
+    /// 3); ``defaultSelfTraining`` by default.
+    public var selfTraining: SelfTraining = Self.defaultSelfTraining
+    /// The default ``selfTraining`` (what `retrain --help` states as its default).
+    public static let defaultSelfTraining = SelfTraining()
+    /// How the score maps labels are sampled from are computed (``ScoreMapAugmentation``,
+    /// issue #11 lever 4; part of the sample keys); ``defaultAugmentation`` by default.
+    public var augmentation: ScoreMapAugmentation = Self.defaultAugmentation
+    /// The default ``augmentation``.
+    public static let defaultAugmentation = ScoreMapAugmentation()
     /// Where corpus images are found on this machine (``DataRoots``: `--data-root`,
     /// `DIVSEG_DATA_ROOT`, the registry's `settings.json`, default places). Only images
     /// without sample-store entries for their current keys are looked for at all.
@@ -81,6 +91,10 @@ public struct SegmenterRetrainer: Sendable {
         public var samples: SampleUsage
         /// The sampler the points were chosen with.
         public var sampler: PointSampler
+        /// The self-training setting used, and what each of its rounds did (the segmenter
+        /// is the last round's; ``report`` and ``pointsPerLabel`` are the first training's).
+        public var selfTraining = SelfTraining()
+        public var rounds: [SelfTraining.Round] = []
     }
 
     /// Progress of the two phases, for an ETA.
@@ -162,7 +176,8 @@ public struct SegmenterRetrainer: Sendable {
                                         uniquingKeysWith: { first, _ in first })
         let channel = Dictionary(registry.segmenterClasses.enumerated().map { ($1, $0) }, uniquingKeysWith: { first, _ in first })
         let identities = Dictionary(registry.bundles.map { ($0.name, SampleKey.LocalizerIdentity($0)) }, uniquingKeysWith: { first, _ in first })
-        let context = SampleKey.Context(sampler: sampler, weightsSHA256: cache.weightsSHA256, featureRule: cache.featureRule)
+        let context = SampleKey.Context(sampler: sampler, weightsSHA256: cache.weightsSHA256, featureRule: cache.featureRule,
+                                        augmentation: augmentation)
         // The images that need their file — those with a key missing from the store — are
         // found and hash-checked before any work, so that a missing data root is one message
         // up front rather than a failure minutes into sampling. Images whose picks are all
@@ -182,9 +197,17 @@ public struct SegmenterRetrainer: Sendable {
         var usage = SampleUsage()
         var set: SegmenterTrainingSet?
         var rows: [Float] = [], labels: [Int32] = [], globalCount: Int?
+        // For self-training: each row's image, and the labels each image may take.
+        var rowImages: [Int32] = [], allowed: [[Int32]] = []
         // With a cap and a store, only the keys are kept; the rows are read back in blocks.
         let streaming = maxMemory != nil && store != nil
         var streamedParts: [[SampleStoreRowSource.Part]] = []
+        if streaming && selfTraining.rounds > 0 {
+            // The rounds relabel every row in memory, which the memory cap is there to avoid.
+            throw SegmenterError.invalidSetting(SettingViolation(
+                owner: "SelfTraining", name: "rounds", value: "\(selfTraining.rounds)",
+                requirement: "0 when the training rows are streamed under a memory cap (--max-memory); retrain without the cap or with --self-training-rounds 0"))
+        }
         for (index, image) in images.enumerated() {
             // A stored entry that turns out damaged needs the file after all.
             let file = { () throws -> String in
@@ -226,7 +249,9 @@ public struct SegmenterRetrainer: Sendable {
                     rows.append(contentsOf: pick.global)
                     labels.append(label)
                 }
+                rowImages.append(contentsOf: repeatElement(Int32(index), count: pick.count))
             }
+            allowed.append(allowedLabels(image, channel: channel))
             progress?(.sampling(done: index + 1, total: images.count))
         }
         if streaming, let store, let maxMemory, let globalCount {
@@ -254,14 +279,24 @@ public struct SegmenterRetrainer: Sendable {
         }
         let samplingSeconds = Date().timeIntervalSince(start)
         guard let trainingSet = set else { throw RegistryError.empty(registry.directory) }
+        try selfTraining.validate()
         let trainStart = Date()
+        let trainings = Double(selfTraining.rounds + 1)
         var (segmenter, report) = try trainer.train(on: trainingSet, classes: registry.segmenterClasses) { p in
-            progress?(.training(fraction: p.fraction))
+            progress?(.training(fraction: p.fraction / trainings))
+        }
+        let firstCounts = trainingSet.labelCounts()
+        let rounds = try selfTrain(&segmenter, set: trainingSet, groups: rowImages, allowed: allowed,
+                                   classes: registry.segmenterClasses) { round, p in
+            progress?(.training(fraction: (Double(round) + p) / trainings))
         }
         segmenter.fingerprint = registry.fingerprint
-        return Result(segmenter: segmenter, report: report, images: images.count, points: trainingSet.count,
-                      pointsPerLabel: trainingSet.labelCounts(), samplingSeconds: samplingSeconds,
-                      trainingSeconds: Date().timeIntervalSince(trainStart), samples: usage, sampler: sampler)
+        var result = Result(segmenter: segmenter, report: report, images: images.count, points: trainingSet.count,
+                            pointsPerLabel: firstCounts, samplingSeconds: samplingSeconds,
+                            trainingSeconds: Date().timeIntervalSince(trainStart), samples: usage, sampler: sampler)
+        result.selfTraining = selfTraining
+        result.rounds = rounds
+        return result
     }
 
     /// The labels of one image's picks — each present class in name order, then background
@@ -308,6 +343,7 @@ public struct SegmenterRetrainer: Sendable {
             // exists, else the backbone again (the cache keeps only compact state entries).
             let compact = try cache.samplingFeatures(for: try file(), extractor: extractor)
             let full = compact.expanded()
+            let mirror = augmentation.flip ? try cache.samplingFeatures(for: try file(), extractor: extractor, flipped: true) : nil
             var recomputed = 0
             func keep(_ index: Int, _ locations: [Int]) {
                 let picks = SamplePicks(locations: locations, hypercolumns: full, global: compact.global)
@@ -317,7 +353,9 @@ public struct SegmenterRetrainer: Sendable {
             }
             if sampler.strategy == .dense {
                 // Labels from every class's score jointly; no feature similarities needed.
-                let scores = image.classes.enumerated().map { (label: $0.offset + 1, scores: localizers[$0.element]!.score(compact)) }
+                let scores = image.classes.enumerated().map {
+                    (label: $0.offset + 1, scores: labelScores(localizers[$0.element]!, compact, mirror: mirror))
+                }
                 let points = try sampler.densePoints(scores: scores)
                 for index in names.indices where found[index] == nil {
                     let label = index == names.count - 1 ? 0 : index + 1
@@ -326,7 +364,8 @@ public struct SegmenterRetrainer: Sendable {
             } else {
                 let similarity = try FeatureSimilarity(hypercolumns: full)
                 for (i, name) in image.classes.enumerated() where found[i] == nil {
-                    keep(i, try sampler.foregroundPicks(scores: localizers[name]!.score(compact), similarity: similarity))
+                    keep(i, try sampler.foregroundPicks(scores: labelScores(localizers[name]!, compact, mirror: mirror),
+                                                        similarity: similarity))
                 }
                 if found[names.count - 1] == nil {
                     let taken = found.dropLast().flatMap { $0!.locations }

@@ -15,7 +15,10 @@ extension DivSegRegistry {
                 scaled score reaches \(SegmenterRetrainer.defaultSampler.denseThreshold), else background \
                 (--sampling diverse with --points k is the paper's k diverse points per tagged class \
                 and k background points) — then trains the segmenter (\(SegmenterTrainer().epochs) epochs, \
-                batch \(SegmenterTrainer().batchSize)). Picks already in the sample store \
+                batch \(SegmenterTrainer().batchSize)), then \(SegmenterRetrainer.defaultSelfTraining.rounds) \
+                self-training rounds unless --self-training-rounds or labels.json say otherwise \
+                (each relabels the points with the segmenter's prediction restricted to the image's \
+                tags and background, and trains again). Picks already in the sample store \
                 (<cache>/samples by default; config sample-store) are reused; --max-memory streams them. Runs under the registry's lock and replaces the \
                 segmenter atomically.
                 --sample-only fills the sample store without training, for shard i of n with \
