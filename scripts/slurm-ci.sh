@@ -43,6 +43,9 @@ for class in person giraffe diningtable; do
     "$bin" train "$class" "${train[@]}" --out "$work/bundles/$class" > /dev/null
     "$bin" add "$work/bundles/$class" --registry "$work/one" --no-retrain > /dev/null
 done
+# Each registry keeps its own store (not the shared cache's), so that the sharded one is
+# filled by its shards alone and the two stores can be compared.
+"$bin" config sample-store inside --registry "$work/one" > /dev/null
 cp -a "$work/one" "$work/sharded"
 
 echo "== one process: retrain, evaluate"

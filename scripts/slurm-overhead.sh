@@ -26,6 +26,8 @@ for run in one slurm; do
     mkdir -p "$work/$run"
     cp -a classes "$work/$run/classes"
     rm -rf "$work/$run/classes/.samples" "$work/$run/classes/settings.json"
+    # Its own store per run (not the shared cache's), so that each run samples for itself.
+    "$bin" config sample-store inside --registry "$work/$run/classes" > /dev/null
 done
 stamp() { date +%s.%N; }
 row() { printf '%s\t%s\t%.1f\n' "$1" "$2" "$(echo "$4 - $3" | bc)" >> "$work/times.tsv"; }

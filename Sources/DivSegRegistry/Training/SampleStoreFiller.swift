@@ -64,8 +64,11 @@ public struct SampleStoreFiller: Sendable {
     ///   ``CorpusImageError`` (one error for all of the shard's missing images), sampling and
     ///   feature errors.
     @discardableResult
+    ///
+    /// - Parameter store: the store the final retraining reads (``RegistryEditor/sampleStore``);
+    ///   nil: `<registry>/.samples`.
     public func fill(registry directory: String, backbone: BundleManifest.BackboneInfo, shard: Shard,
-                     progress: ((Int, Int) -> Void)? = nil) throws -> Report {
+                     store: SampleStore? = nil, progress: ((Int, Int) -> Void)? = nil) throws -> Report {
         let start = Date()
         let registry = try Registry.open(directory, backbone: backbone)
         guard !registry.bundles.isEmpty else { throw RegistryError.empty(directory) }
@@ -83,11 +86,13 @@ public struct SampleStoreFiller: Sendable {
             }
         }
         let images = shard.select(all)
-        var store = SampleStore(registry: directory)
+        var store = store ?? SampleStore(registry: directory)
         store.log = log
         let identities = Dictionary(registry.bundles.map { ($0.name, SampleKey.LocalizerIdentity($0)) }, uniquingKeysWith: { a, _ in a })
+        // The retrainer's own context (flipped maps included), so the final retraining finds
+        // exactly these keys.
         let context = SampleKey.Context(sampler: retrainer.sampler, weightsSHA256: retrainer.cache.weightsSHA256,
-                                        featureRule: retrainer.cache.featureRule)
+                                        featureRule: retrainer.cache.featureRule, augmentation: retrainer.augmentation)
         // As in a retraining: the images that need their file are found up front.
         let locator = ImageLocator(roots: retrainer.dataRoots, registry: directory, owners: owners)
         var files: [String: String] = [:]

@@ -69,7 +69,8 @@ extension DivSegRegistry {
             var filler = SampleStoreFiller(retrainer: editor.retrainer!, background: editor.background)
             filler.log = { printError("note: \($0)") }
             var progress: ProgressReporter?
-            let report = try filler.fill(registry: editor.directory, backbone: editor.backbone, shard: shard) { done, total in
+            let report = try filler.fill(registry: editor.directory, backbone: editor.backbone, shard: shard,
+                                         store: editor.sampleStore) { done, total in
                 if progress == nil { progress = ProgressReporter(total: total, label: "sampling \(shard)") }
                 progress?.update(to: done)
             }
