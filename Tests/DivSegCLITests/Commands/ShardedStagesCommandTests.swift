@@ -165,7 +165,8 @@ struct ShardedStagesCommandTests {
             let process = Process()
             process.executableURL = CLIRunner.executable
             process.arguments = ["retrain", "--sample-only", "--shard", "\(index)/3", "--lock-timeout", "0", "--json",
-                                 "--registry", sharded, "--cache", F.cache, "--points", "5", "--data-root", F.dataRoot]
+                                 "--registry", sharded, "--cache", F.cache, "--sample-store", "inside", "--points", "5",
+                                 "--data-root", F.dataRoot]
             process.environment = CLIRunner.environment()
             let output = dir.path + "/shard-\(index)"
             FileManager.default.createFile(atPath: output + ".out", contents: nil)
