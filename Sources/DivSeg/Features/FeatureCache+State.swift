@@ -152,23 +152,8 @@ extension FeatureCache {
         do {
             let file = try HDF5File.open(path)
             defer { file.close() }
-            for attribute in ["format", "feature_rule", "weights_sha256", "image_sha256", "flipped"]
-            where !file.hasAttribute(attribute) {
-                return .invalid(reason: "has no '\(attribute)' attribute")
-            }
-            let format = try file.stringAttribute("format")
-            guard format == Self.stateFormatName else { return .invalid(reason: "has format '\(format)'") }
-            let rule = try file.stringAttribute("feature_rule")
-            guard rule == featureRule else {
-                return .invalid(reason: "was built by feature rule '\(rule)', not '\(featureRule)'")
-            }
-            let weights = try file.stringAttribute("weights_sha256")
-            guard weights == weightsSHA256 else {
-                return .invalid(reason: "was built with backbone weights \(weights.prefix(12))…, not \(weightsSHA256.prefix(12))…")
-            }
-            guard try file.stringAttribute("image_sha256") == digest,
-                  try file.stringAttribute("flipped") == (flipped ? "yes" : "no") else {
-                return .invalid(reason: "belongs to another image")
+            if let reason = try headerProblem(file, format: Self.stateFormatName, digest: digest, flipped: flipped) {
+                return .invalid(reason: reason)
             }
             let shape = ImageState.block5Conv3Shape
             guard file.contains("block5_conv3"), file.hasAttribute("encoding", of: "block5_conv3") else {

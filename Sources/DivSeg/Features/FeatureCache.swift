@@ -260,28 +260,35 @@ public struct FeatureCache: Sendable {
         "\(directory)/\(digest.prefix(2))/\(digest)\(flipped ? "-hflip" : "").h5"
     }
 
+    /// Why an entry's header (format, feature rule, weights, image, mirroring) does not fit
+    /// this cache and image, nil when it does; shared by full and state entries.
+    func headerProblem(_ file: HDF5File, format expectedFormat: String, digest: String, flipped: Bool) throws -> String? {
+        for attribute in ["format", "feature_rule", "weights_sha256", "image_sha256", "flipped"]
+        where !file.hasAttribute(attribute) {
+            return "has no '\(attribute)' attribute"
+        }
+        let format = try file.stringAttribute("format")
+        guard format == expectedFormat else { return "has format '\(format)'" }
+        let rule = try file.stringAttribute("feature_rule")
+        guard rule == featureRule else { return "was built by feature rule '\(rule)', not '\(featureRule)'" }
+        let weights = try file.stringAttribute("weights_sha256")
+        guard weights == weightsSHA256 else {
+            return "was built with backbone weights \(weights.prefix(12))…, not \(weightsSHA256.prefix(12))…"
+        }
+        guard try file.stringAttribute("image_sha256") == digest,
+              try file.stringAttribute("flipped") == (flipped ? "yes" : "no") else {
+            return "belongs to another image"
+        }
+        return nil
+    }
+
     func read(_ entry: String, digest: String, flipped: Bool, headerOnly: Bool = false) -> ReadResult {
         guard FileManager.default.fileExists(atPath: entry) else { return .missing }
         do {
             let file = try HDF5File.open(entry)
             defer { file.close() }
-            for attribute in ["format", "feature_rule", "weights_sha256", "image_sha256", "flipped"]
-            where !file.hasAttribute(attribute) {
-                return .invalid(reason: "has no '\(attribute)' attribute")
-            }
-            let format = try file.stringAttribute("format")
-            guard format == Self.formatName else { return .invalid(reason: "has format '\(format)'") }
-            let rule = try file.stringAttribute("feature_rule")
-            guard rule == featureRule else {
-                return .invalid(reason: "was built by feature rule '\(rule)', not '\(featureRule)'")
-            }
-            let weights = try file.stringAttribute("weights_sha256")
-            guard weights == weightsSHA256 else {
-                return .invalid(reason: "was built with backbone weights \(weights.prefix(12))…, not \(weightsSHA256.prefix(12))…")
-            }
-            guard try file.stringAttribute("image_sha256") == digest,
-                  try file.stringAttribute("flipped") == (flipped ? "yes" : "no") else {
-                return .invalid(reason: "belongs to another image")
+            if let reason = try headerProblem(file, format: Self.formatName, digest: digest, flipped: flipped) {
+                return .invalid(reason: reason)
             }
             for (name, shape) in Self.shapes {
                 guard file.contains(name) else { return .invalid(reason: "has no '\(name)' dataset") }

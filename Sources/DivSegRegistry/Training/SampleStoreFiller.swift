@@ -76,15 +76,7 @@ public struct SampleStoreFiller: Sendable {
         // The rule the final retraining will use (RegistryEditor: option, else the ledger's).
         retrainer.sampler.denseBackground = background ?? registry.ledger.background ?? .threshold
         let (all, owners) = try retrainer.corpusIndex(of: registry)
-        var seen: Set<String> = []
-        for bundle in registry.bundles {
-            if let problem = ClassNameRule.problem(name: bundle.name) {
-                throw RegistryError.invalidClassName(name: bundle.name, reason: "\(problem) (bundle '\(bundle.directory)')")
-            }
-            guard seen.insert(bundle.name).inserted else {
-                throw RegistryError.invalidClassName(name: bundle.name, reason: "two bundles use it ('\(bundle.directory)')")
-            }
-        }
+        try SegmenterRetrainer.checkClassNames(of: registry)
         let images = shard.select(all)
         var store = store ?? SampleStore(registry: directory)
         store.log = log

@@ -135,6 +135,20 @@ public struct SegmenterRetrainer: Sendable {
         return (byPath.keys.sorted().map { byPath[$0]! }, owners)
     }
 
+    /// Names come from user files: checked before sampling, so that a duplicate or reserved
+    /// name is an error and never a trap in the dictionaries keyed by name.
+    static func checkClassNames(of registry: Registry) throws {
+        var seen: Set<String> = []
+        for bundle in registry.bundles {
+            if let problem = ClassNameRule.problem(name: bundle.name) {
+                throw RegistryError.invalidClassName(name: bundle.name, reason: "\(problem) (bundle '\(bundle.directory)')")
+            }
+            guard seen.insert(bundle.name).inserted else {
+                throw RegistryError.invalidClassName(name: bundle.name, reason: "two bundles use it ('\(bundle.directory)')")
+            }
+        }
+    }
+
     /// Samples points on every training image and trains the segmenter; the result carries
     /// the registry's fingerprint. Does not write anything but sample-store entries.
     ///
@@ -161,17 +175,7 @@ public struct SegmenterRetrainer: Sendable {
                         progress: ((Phase) -> Void)? = nil) throws -> Result {
         guard !registry.bundles.isEmpty else { throw RegistryError.empty(registry.directory) }
         let (images, owners) = try corpusIndex(of: registry)
-        // Names come from user files: check them here too, so that a duplicate or reserved
-        // name is an error and never a trap in the dictionaries below.
-        var seen: Set<String> = []
-        for bundle in registry.bundles {
-            if let problem = ClassNameRule.problem(name: bundle.name) {
-                throw RegistryError.invalidClassName(name: bundle.name, reason: "\(problem) (bundle '\(bundle.directory)')")
-            }
-            guard seen.insert(bundle.name).inserted else {
-                throw RegistryError.invalidClassName(name: bundle.name, reason: "two bundles use it ('\(bundle.directory)')")
-            }
-        }
+        try Self.checkClassNames(of: registry)
         let localizers = try Dictionary(registry.bundles.map { ($0.name, try $0.loadLocalizer()) },
                                         uniquingKeysWith: { first, _ in first })
         let channel = Dictionary(registry.segmenterClasses.enumerated().map { ($1, $0) }, uniquingKeysWith: { first, _ in first })
