@@ -114,6 +114,10 @@ let package = Package(
         .testTarget(name: "DivSegExperimentsTests", dependencies: ["DivSegExperiments", "DivSegRegistry", "DivSeg", "DivSegDatasets", "DivSegIO", "DivSegCore", "DivSegTestSupport", "DivSegMethodTestSupport"]),
         .testTarget(name: "DivSegKitTests", dependencies: ["DivSegKit", "DivSegTestSupport"],
                     exclude: ["Golden"]),  // the shipped registry's label maps (read by path)
-        .testTarget(name: "DivSegCLITests", dependencies: ["divseg-registry", "DivSegIO", "DivSegTestSupport"]),
+        // Test-only (no product): a registry change that ends the process at a commit step, for
+        // the crash tests; crash injection stays out of `divseg-registry`.
+        .executableTarget(name: "RegistryCrashHarness", dependencies: ["DivSegRegistry", "DivSeg"],
+                          path: "Tests/RegistryCrashHarness"),
+        .testTarget(name: "DivSegCLITests", dependencies: ["divseg-registry", "RegistryCrashHarness", "DivSegIO", "DivSegTestSupport"]),
     ]
 )

@@ -1,7 +1,7 @@
 import ArgumentParser
 import DivSeg
 import DivSegCore
-@_spi(Testing) import DivSegRegistry
+import DivSegRegistry
 import Foundation
 
 /// Options of the commands that change a registry (`add`, `remove`, `retrain`): how the
@@ -87,7 +87,7 @@ struct RetrainOptions: ParsableArguments {
     }
 
     /// The editor for the registry; with `retraining`, also the backbone, feature cache and
-    /// segmenter trainer. `DIVSEG_REGISTRY_CRASH_AT` (tests) simulates a crash in the commit.
+    /// segmenter trainer.
     func editor(registry: RegistryOptions, backbone: BackboneOptions, cache: CacheOptions,
                 retraining: Bool) throws -> RegistryEditor {
         let strategy = sampling
@@ -116,12 +116,6 @@ struct RetrainOptions: ParsableArguments {
         editor.useSampleStore = !noSampleStore
         editor.sampleStoreDirectory = try sampleStoreOptions.directory(registry: registry.directory, cache: cache)
         editor.log = { printError("note: \($0)") }
-        if let crash = ProcessInfo.processInfo.environment["DIVSEG_REGISTRY_CRASH_AT"] {
-            editor.simulatedCrash = CrashPoint(rawValue: crash)
-        }
-        if let failure = ProcessInfo.processInfo.environment["DIVSEG_REGISTRY_FAIL_AT"] {
-            editor.simulatedFailure = CrashPoint(rawValue: failure)
-        }
         return editor
     }
 

@@ -95,11 +95,7 @@ extension FeatureCache {
                                  progress: ((_ done: Int, _ total: Int) -> Void)? = nil) throws -> Summary {
         var summary = Summary()
         for (index, path) in imagePaths.enumerated() {
-            switch try stateLookup(path, extractor: extractor, flipped: flipped).outcome {
-            case .hit: summary.hits += 1
-            case .computed: summary.computed += 1
-            case .recomputed: summary.recomputed += 1
-            }
+            summary.count(try stateLookup(path, extractor: extractor, flipped: flipped).outcome)
             progress?(index + 1, imagePaths.count)
         }
         return summary

@@ -76,6 +76,15 @@ public struct FeatureCache: Sendable {
             self.computed = computed
             self.recomputed = recomputed
         }
+
+        /// Counts one lookup's outcome.
+        public mutating func count(_ outcome: Outcome) {
+            switch outcome {
+            case .hit: hits += 1
+            case .computed: computed += 1
+            case .recomputed: recomputed += 1
+            }
+        }
     }
 
     /// Why the cache could not be used.
@@ -213,11 +222,7 @@ public struct FeatureCache: Sendable {
             if case .valid = read(entry, digest: digest, flipped: flipped, headerOnly: true) {
                 summary.hits += 1
             } else {
-                switch try lookup(path, extractor: extractor, flipped: flipped).outcome {
-                case .hit: summary.hits += 1
-                case .computed: summary.computed += 1
-                case .recomputed: summary.recomputed += 1
-                }
+                summary.count(try lookup(path, extractor: extractor, flipped: flipped).outcome)
             }
             progress?(index + 1, imagePaths.count)
         }

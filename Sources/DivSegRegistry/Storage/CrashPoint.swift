@@ -2,7 +2,8 @@
 /// with ``RegistryEditor/simulatedCrash`` set, the process ends at once there (`_exit`, no
 /// clean-up, as `kill -9` would), and the next command must find the old or the new state.
 ///
-/// The CLI reads it from `DIVSEG_REGISTRY_CRASH_AT` (`staged`, `journal`, `op:N`, `applied`).
+/// Tests run a change in a separate process that ends there (`Tests/RegistryCrashHarness`,
+/// points `staged`, `journal`, `op:N`, `applied`); `divseg-registry` itself has no such hook.
 ///
 /// ```swift
 /// var editor = RegistryEditor(directory: dir, backbone: identity, retrainer: retrainer)

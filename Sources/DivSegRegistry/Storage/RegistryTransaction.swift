@@ -212,7 +212,7 @@ public struct RegistryTransaction: Sendable {
             do {
                 if failure == .operation(index + 1) {
                     throw RegistryError.writeFailed(path: (directory as NSString).appendingPathComponent(operation.target),
-                                                    reason: "simulated failure (DIVSEG_REGISTRY_FAIL_AT)")
+                                                    reason: "simulated failure (a test's fail point)")
                 }
                 try apply(operation, id: journal.id, in: directory)
             } catch let error as RegistryError {

@@ -51,6 +51,15 @@ enum RegistryCLIFixture {
         return try CLIRunner.run(arguments + ["--registry", registry] + extra, environment: environment)
     }
 
+    /// Runs a change in `RegistryCrashHarness` (built next to `divseg-registry`), which stops
+    /// at a commit step: `crash:POINT` ends the process there like a crash, `fail:POINT`
+    /// makes the step fail. Same cache, data root and own sample store as ``run(_:registry:environment:dataRoot:)``
+    /// gives retraining commands.
+    static func harness(_ stop: String, _ change: [String], registry: String, points: Int = 5) throws -> CLIRunner.Result {
+        let harness = CLIRunner.executable.deletingLastPathComponent().appendingPathComponent("RegistryCrashHarness")
+        return try CLIRunner.run(executable: harness, arguments: [stop, registry, cache, dataRoot, String(points)] + change)
+    }
+
     /// Every non-hidden file below `directory` with its SHA-256 ("dir" for folders).
     static func snapshot(_ directory: String) throws -> [String: String] {
         var result: [String: String] = [:]

@@ -8,7 +8,7 @@ import Glibc
 #endif
 
 /// Crash safety of `add`, `remove` and `retrain`: the real executable is stopped at every
-/// commit step (`DIVSEG_REGISTRY_CRASH_AT`, an immediate `_exit`) and killed with SIGKILL at
+/// commit step (`RegistryCrashHarness`, an immediate `_exit`) and killed with SIGKILL at
 /// random moments; afterwards the registry is the old or the new state, `verify` passes,
 /// and the next command works.
 @Suite("divseg-registry crash safety", .serialized)
@@ -94,8 +94,7 @@ struct RegistryCrashTests {
         for point in ["staged", "journal", "op:1", "op:2", "op:3", "applied"] {
             let trial = dir.path + "/add-" + point
             try F.copy(base, to: trial)
-            let crashed = try F.run(["add", bundles.path("elephant")], registry: trial,
-                                    environment: ["DIVSEG_REGISTRY_CRASH_AT": point])
+            let crashed = try F.harness("crash:" + point, ["add", bundles.path("elephant")], registry: trial)
             #expect(crashed.status == 137, "add crashed at \(point): \(crashed.stderr)")
             let outcome = try outcomeOfAdd(trial, old: old, source: bundles.path("elephant"))
             #expect(point == "staged" ? outcome == .old : true, "nothing is committed before the journal")
@@ -105,7 +104,7 @@ struct RegistryCrashTests {
         for point in ["journal", "op:2"] {
             let trial = dir.path + "/remove-" + point
             try F.copy(base, to: trial)
-            let crashed = try F.run(["remove", "giraffe"], registry: trial, environment: ["DIVSEG_REGISTRY_CRASH_AT": point])
+            let crashed = try F.harness("crash:" + point, ["remove", "giraffe"], registry: trial)
             #expect(crashed.status == 137)
             let verify = try F.run(["verify"], registry: trial)
             #expect(verify.status == 0, "remove at \(point): \(verify.stdout)")
@@ -118,7 +117,7 @@ struct RegistryCrashTests {
         for point in ["staged", "op:2"] {
             let trial = dir.path + "/retrain-" + point
             try F.copy(base, to: trial)
-            let crashed = try F.run(["retrain", "--points", "3"], registry: trial, environment: ["DIVSEG_REGISTRY_CRASH_AT": point])
+            let crashed = try F.harness("crash:" + point, ["retrain"], registry: trial, points: 3)
             #expect(crashed.status == 137)
             #expect(try F.run(["verify"], registry: trial).status == 0)
             let now = try F.snapshot(trial)

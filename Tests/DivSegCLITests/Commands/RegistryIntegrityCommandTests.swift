@@ -47,8 +47,7 @@ struct RegistryIntegrityCommandTests {
         let registry = dir.path + "/classes"
         #expect(try F.run(["add", bundles.path("giraffe"), "--no-retrain"], registry: registry).status == 0)
         let before = try F.snapshot(registry)
-        let failed = try F.run(["add", bundles.path("elephant"), "--no-retrain"], registry: registry,
-                               environment: ["DIVSEG_REGISTRY_FAIL_AT": "op:2"])
+        let failed = try F.harness("fail:op:2", ["add", bundles.path("elephant"), "--no-retrain"], registry: registry)
         #expect(failed.status != 0)
         #expect(failed.stderr.contains("keeps its previous state"), "\(failed.stderr)")
         #expect(try F.snapshot(registry) == before)
