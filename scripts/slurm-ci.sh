@@ -21,7 +21,8 @@ coco=$DIVSEG_SHARED/data/coco-mini
 export DIVSEG_WEIGHTS=$DIVSEG_SHARED/models/vgg16_imagenet_notop.h5
 export DIVSEG_CACHE=$work/cache            # a fresh cache: the features stage really computes
 export OMP_NUM_THREADS=1                   # one core per array task
-grep ',train2017,' "$coco/tags.csv" | head -32 | cut -d. -f1 > "$work/train-ids.txt"
+# sed reads its whole input (no early exit, so no SIGPIPE for grep under pipefail).
+grep ',train2017,' "$coco/tags.csv" | sed -n '1,32p' | cut -d. -f1 > "$work/train-ids.txt"
 train=(--dataset "coco:$coco" --split "$work/train-ids.txt")
 val=(--dataset "coco:$coco" --split val --limit 12)
 # An array of 4 shards of one stage, 1 CPU each; sbatch's environment (DIVSEG_*, OMP_*)
