@@ -186,25 +186,8 @@ extension FeatureCache {
         let stored = exact ? group
             : EncodedGroup(stored: state.block5Conv3.scalars, shape: state.block5Conv3.shape,
                            encoding: Self.plainFloat32, rounded: state.block5Conv3)
-        do {
-            try FileManager.default.createDirectory(atPath: (path as NSString).deletingLastPathComponent,
-                                                    withIntermediateDirectories: true)
-            try HDF5File.writeAtomically(to: path) { file in
-                try file.writeFloats("block5_conv3", stored.stored, shape: stored.shape, storage: .float32)
-                try file.setStringAttribute("encoding", stored.encoding, of: "block5_conv3")
-                try file.writeFloats("global", state.global, shape: [state.global.count])
-                try file.setStringAttribute("format", Self.stateFormatName)
-                try file.setStringAttribute("feature_rule", featureRule)
-                try file.setStringAttribute("weights_sha256", weightsSHA256)
-                try file.setStringAttribute("image_sha256", digest)
-                try file.setStringAttribute("flipped", flipped ? "yes" : "no")
-                try file.setStringAttribute("source_image", source)
-            }
-        } catch let error as HDF5Error {
-            throw CacheError.writeFailed(path: path, imagePath: source, reason: error.description)
-        } catch {
-            throw CacheError.writeFailed(path: path, imagePath: source, reason: error.localizedDescription)
-        }
+        try writeEntry(path, format: Self.stateFormatName, groups: [("block5_conv3", stored)], global: state.global,
+                       digest: digest, flipped: flipped, source: source)
     }
 }
 

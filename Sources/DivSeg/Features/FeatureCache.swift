@@ -265,6 +265,33 @@ public struct FeatureCache: Sendable {
         "\(directory)/\(digest.prefix(2))/\(digest)\(flipped ? "-hflip" : "").h5"
     }
 
+    /// Writes an entry atomically (full or state: its `format`), with the header that
+    /// ``headerProblem(_:format:digest:flipped:)`` checks.
+    func writeEntry(_ path: String, format: String, groups: [(name: String, group: EncodedGroup)], global: [Float],
+                    digest: String, flipped: Bool, source: String) throws {
+        do {
+            try FileManager.default.createDirectory(atPath: (path as NSString).deletingLastPathComponent,
+                                                    withIntermediateDirectories: true)
+            try HDF5File.writeAtomically(to: path) { file in
+                for (name, group) in groups {
+                    try file.writeFloats(name, group.stored, shape: group.shape, storage: .float32)
+                    try file.setStringAttribute("encoding", group.encoding, of: name)
+                }
+                try file.writeFloats("global", global, shape: [global.count])
+                try file.setStringAttribute("format", format)
+                try file.setStringAttribute("feature_rule", featureRule)
+                try file.setStringAttribute("weights_sha256", weightsSHA256)
+                try file.setStringAttribute("image_sha256", digest)
+                try file.setStringAttribute("flipped", flipped ? "yes" : "no")
+                try file.setStringAttribute("source_image", source)
+            }
+        } catch let error as HDF5Error {
+            throw CacheError.writeFailed(path: path, imagePath: source, reason: error.description)
+        } catch {
+            throw CacheError.writeFailed(path: path, imagePath: source, reason: error.localizedDescription)
+        }
+    }
+
     /// Why an entry's header (format, feature rule, weights, image, mirroring) does not fit
     /// this cache and image, nil when it does; shared by full and state entries.
     func headerProblem(_ file: HDF5File, format expectedFormat: String, digest: String, flipped: Bool) throws -> String? {
@@ -333,27 +360,8 @@ public struct FeatureCache: Sendable {
     private func write(_ features: CompactHypercolumns, to entry: String, digest: String, flipped: Bool,
                        source: String) throws -> CompactHypercolumns {
         let groups = [features.grid, features.block4, features.block5].map { Self.encode($0, storage: storage) }
-        do {
-            try FileManager.default.createDirectory(atPath: (entry as NSString).deletingLastPathComponent,
-                                                    withIntermediateDirectories: true)
-            try HDF5File.writeAtomically(to: entry) { file in
-                for (name, group) in zip(["grid", "block4", "block5"], groups) {
-                    try file.writeFloats(name, group.stored, shape: group.shape, storage: .float32)
-                    try file.setStringAttribute("encoding", group.encoding, of: name)
-                }
-                try file.writeFloats("global", features.global, shape: [features.global.count])
-                try file.setStringAttribute("format", Self.formatName)
-                try file.setStringAttribute("feature_rule", featureRule)
-                try file.setStringAttribute("weights_sha256", weightsSHA256)
-                try file.setStringAttribute("image_sha256", digest)
-                try file.setStringAttribute("flipped", flipped ? "yes" : "no")
-                try file.setStringAttribute("source_image", source)
-            }
-        } catch let error as HDF5Error {
-            throw CacheError.writeFailed(path: entry, imagePath: source, reason: error.description)
-        } catch {
-            throw CacheError.writeFailed(path: entry, imagePath: source, reason: error.localizedDescription)
-        }
+        try writeEntry(entry, format: Self.formatName, groups: Array(zip(["grid", "block4", "block5"], groups)),
+                       global: features.global, digest: digest, flipped: flipped, source: source)
         return CompactHypercolumns(grid: groups[0].rounded, block4: groups[1].rounded, block5: groups[2].rounded,
                                    global: features.global)
     }
