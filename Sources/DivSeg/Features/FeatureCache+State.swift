@@ -45,14 +45,9 @@ extension FeatureCache {
                             flipped: Bool = false) throws -> (state: ImageState, outcome: Outcome) {
         let digest = try imageDigest(imagePath)
         let path = statePath(digest: digest, flipped: flipped)
-        var outcome = Outcome.computed
-        switch readState(path, digest: digest, flipped: flipped) {
-        case .valid(let state): return (state, .hit)
-        case .missing: break
-        case .invalid(let reason):
-            log?("feature cache: \(path) (for '\(imagePath)') \(reason); recomputing")
-            outcome = .recomputed(reason: reason)
-        }
+        let found = readState(path, digest: digest, flipped: flipped)
+        if case .valid(let state) = found { return (state, .hit) }
+        let outcome = found.missOutcome(entry: path, imagePath: imagePath, log: log)
         let state: ImageState
         if let fromFull = stateFromFullEntry(digest: digest, flipped: flipped) {
             state = fromFull
@@ -103,11 +98,7 @@ extension FeatureCache {
 
     // MARK: - Internals
 
-    enum StateReadResult {
-        case valid(ImageState)
-        case missing
-        case invalid(reason: String)
-    }
+    typealias StateReadResult = EntryRead<ImageState>
 
     /// Computes an image's groups and rounds them as a full entry stores them.
     func computeRounded(_ imagePath: String, extractor: HypercolumnExtractor, flipped: Bool) throws -> CompactHypercolumns {

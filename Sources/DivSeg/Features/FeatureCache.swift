@@ -163,18 +163,12 @@ public struct FeatureCache: Sendable {
                        flipped: Bool = false) throws -> (features: CompactHypercolumns, outcome: Outcome) {
         let digest = try imageDigest(imagePath)
         let entry = entryPath(digest: digest, flipped: flipped)
-        var outcome = Outcome.computed
-        switch read(entry, digest: digest, flipped: flipped) {
-        case .valid(let features?):
+        let found = read(entry, digest: digest, flipped: flipped)
+        if case .valid(let features) = found {
+            guard let features else { preconditionFailure("a full read returns the features") }
             return (features, .hit)
-        case .valid(nil):
-            preconditionFailure("a full read returns the features")
-        case .missing:
-            break
-        case .invalid(let reason):
-            log?("feature cache: \(entry) (for '\(imagePath)') \(reason); recomputing")
-            outcome = .recomputed(reason: reason)
         }
+        let outcome = found.missOutcome(entry: entry, imagePath: imagePath, log: log)
         var image: Image
         do {
             image = try ImageDecoder.decodeRGB(contentsOf: imagePath)
@@ -231,12 +225,23 @@ public struct FeatureCache: Sendable {
 
     // MARK: - Internals
 
-    enum ReadResult {
-        /// The features (nil when only the header was checked).
-        case valid(CompactHypercolumns?)
+    /// What reading a cache entry found: its value, nothing, or an entry that must be replaced.
+    enum EntryRead<Value> {
+        case valid(Value)
         case missing
         case invalid(reason: String)
+
+        /// The outcome of the computation that replaces a read that did not hit; an invalid
+        /// entry is logged (through `log`) as being recomputed.
+        func missOutcome(entry: String, imagePath: String, log: (@Sendable (String) -> Void)?) -> Outcome {
+            guard case .invalid(let reason) = self else { return .computed }
+            log?("feature cache: \(entry) (for '\(imagePath)') \(reason); recomputing")
+            return .recomputed(reason: reason)
+        }
     }
+
+    /// A full entry read: the features (nil when only the header was checked).
+    typealias ReadResult = EntryRead<CompactHypercolumns?>
 
     static let shapes: [(name: String, shape: [Int])] = [
         ("grid", CompactHypercolumns.gridShape),
