@@ -67,17 +67,7 @@ import json, sys
 r = json.load(open(sys.argv[1]))["retraining"]
 assert r["imagesResampled"] == 0 and r["imagesReused"] == 32, f"the final retrain re-sampled images: {r}"
 PY
-# The segmenters' weights bit for bit (the files' bytes also hold HDF5 object times); h5py
-# from the system's python3 or a venv of its own.
-python=python3
-python3 -c 'import h5py' 2>/dev/null || { python3 -m venv "$work/venv"; "$work/venv/bin/pip" install -q h5py numpy; python="$work/venv/bin/python"; }
-"$python" - "$work/one/segmenter.h5" "$work/sharded/segmenter.h5" <<'PY'
-import sys, h5py, numpy as np
-a, b = h5py.File(sys.argv[1], "r"), h5py.File(sys.argv[2], "r")
-names = ["hidden/kernel", "hidden/bias", "output/kernel", "output/bias", "input/mean", "input/std"]
-for n in names:
-    assert np.array_equal(a[n][()].view(np.uint32), b[n][()].view(np.uint32)), f"segmenter {n} differs"
-PY
+scripts/same-segmenter.sh "$work/one/segmenter.h5" "$work/sharded/segmenter.h5" "$work/venv"
 diff <(cd "$work/one/.samples" && find . -name '*.h5' | sort) <(cd "$work/sharded/.samples" && find . -name '*.h5' | sort)
 cmp "$work/whole.json" "$work/merged.json"
 echo "slurm-ci: 4-shard Slurm pipeline equals the one-process run (segmenter weights identical, $(find "$work/one/.samples" -name '*.h5' | wc -l) store entries, scores identical)"

@@ -69,17 +69,7 @@ array evaluate "$(q "$bin" evaluate --registry "$work/slurm/classes" "${coco[@]}
     echo "store_bytes	$(du -sb "$work/one/classes/.samples" | cut -f1)	$(find "$work/one/classes/.samples" -name '*.h5' | wc -l) entries"
     python3 -c 'import json,sys; r=json.load(open(sys.argv[1]))["retraining"]; print("retrain\t%d images\t%d points\t%.1f s sampling\t%.1f s training" % (r["images"], r["points"], r["samplingSeconds"], r["trainingSeconds"]))' "$work/one/retrain.json"
 } > "$out"
-# The segmenters' weights bit for bit (the files' bytes also hold HDF5 object times); h5py
-# from the system's python3 or a venv of its own.
-python=python3
-python3 -c 'import h5py' 2>/dev/null || { python3 -m venv "$work/venv"; "$work/venv/bin/pip" install -q h5py numpy; python="$work/venv/bin/python"; }
-"$python" - "$work/one/classes/segmenter.h5" "$work/slurm/classes/segmenter.h5" <<'PY'
-import sys, h5py, numpy as np
-a, b = h5py.File(sys.argv[1], "r"), h5py.File(sys.argv[2], "r")
-names = ["hidden/kernel", "hidden/bias", "output/kernel", "output/bias", "input/mean", "input/std"]
-for n in names:
-    assert np.array_equal(a[n][()].view(np.uint32), b[n][()].view(np.uint32)), f"segmenter {n} differs"
-PY
+scripts/same-segmenter.sh "$work/one/classes/segmenter.h5" "$work/slurm/classes/segmenter.h5" "$work/venv"
 # Scores: equal at equal BLAS thread counts; here one process uses every core and each shard
 # one, and inference rounds differently with the thread count in rare pixels (docs/SCALING.md).
 if cmp -s "$work/one/scores.json" "$work/slurm/scores.json"; then echo "scores: identical" >> "$out"
