@@ -4,8 +4,13 @@ coco-mini **train** split (train2017 images with masks; the method never sees th
 by coordinate search over the `evaluate --crf` options, starting from the defaults.
 
     scripts/crf-search.py [--registry classes] [--limit 100] [--out out/crf-search]
+                          [--split train|FILE]
 
-Each setting is one `divseg-registry evaluate --split train --limit N --cached --crf …`;
+--split FILE scores a list of image ids instead, e.g. the held-out half of train2017 that
+`scripts/label-variant.sh NAME heldout` leaves out of the segmenter's training (the CRF is
+then chosen on train images the segmenter has not seen, as it will not have seen val2017's).
+
+Each setting is one `divseg-registry evaluate --split train --limit N --crf …`;
 results are kept as JSON in --out (a rerun reuses them) and the search is printed as a
 table (mIoU over background + all registered classes, on the first N train images).
 Environment: DIVSEG_SHARED (default ../shared), DIVSEG_CACHE, DIVSEG_BIN.
@@ -18,6 +23,7 @@ p.add_argument("--registry", default="classes")
 p.add_argument("--limit", type=int, default=100)
 p.add_argument("--out", default="out/crf-search")
 p.add_argument("--rounds", type=int, default=1, help="passes over the parameters")
+p.add_argument("--split", default="train", help="train, or a file of train2017 image ids")
 a = p.parse_args()
 shared = os.environ.get("DIVSEG_SHARED", "../shared")
 binary = os.environ.get("DIVSEG_BIN", ".build/release/divseg-registry")
@@ -36,7 +42,7 @@ def evaluate(setting):
     path = os.path.join(a.out, name + ".json")
     if not os.path.exists(path):
         cmd = [binary, "evaluate", "--registry", a.registry, "--dataset", f"coco:{shared}/data/coco-mini",
-               "--split", "train", "--limit", str(a.limit), "--cached", "--cache", cache, "--save-json", path]
+               "--split", a.split, "--limit", str(a.limit), "--cache", cache, "--save-json", path]
         if setting is not None:
             cmd.append("--crf")
             for k, v in setting.items():
@@ -49,7 +55,7 @@ def evaluate(setting):
         return json.load(f)["mIoU"], name
 
 plain, _ = evaluate(None)
-print(f"{'setting':<60} mIoU (train, first {a.limit} images)")
+print(f"{'setting':<60} mIoU ({a.split}, first {a.limit} images)")
 print(f"{'no CRF':<60} {plain:.2f}")
 current = {k: v[0] for k, v in GRID.items()}
 best, _ = evaluate(current)

@@ -4,6 +4,10 @@
 #   scripts/label-variant.sh NAME SPLIT [retrain options...]
 #     SPLIT: train  (the first 100 train2017 images with masks: what settings are chosen on)
 #            val    (val2017, reported once per row)
+#            heldout (the segmenter is trained on half of the train2017 images — every bundle's
+#                    corpus.csv restricted to the even positions in path order — and scored on
+#                    the masks of the other half: a choice on train images the segmenter has
+#                    not seen, as val2017 images are unseen; ids in NAME/{fit,held-out}.txt)
 #   e.g. scripts/label-variant.sh st1 train --self-training-rounds 1
 # Writes out/label-variants/NAME/{classes,retrain.log,SPLIT.json,times.txt} and prints
 # mIoU over background + 22 classes and background + 20 VOC classes. The sample store is
@@ -23,6 +27,25 @@ if [ "${SKIP_RETRAIN:-0}" != 1 ]; then
   rm -rf "$REG"
   cp -r classes "$REG"
   rm -rf "$REG/.samples"
+  if [ "$SPLIT" = heldout ]; then
+    python3 - "$REG" "$OUT" <<'PY'
+import csv, glob, io, os, sys
+reg, out = sys.argv[1], sys.argv[2]
+halves = None
+for path in sorted(glob.glob(os.path.join(reg, "*", "corpus.csv"))):
+    with open(path, newline="") as f:
+        rows = list(csv.reader(f))
+    header, body = rows[0], sorted(rows[1:], key=lambda r: r[0])
+    fit = body[0::2]
+    with open(path, "w", newline="") as f:
+        csv.writer(f, lineterminator="\n").writerows([header] + fit)
+    names = lambda rs: [os.path.splitext(os.path.basename(r[0]))[0] for r in rs]
+    halves = halves or (names(fit), names(body[1::2]))
+for name, ids in zip(["fit", "held-out"], halves):
+    with open(os.path.join(out, name + ".txt"), "w") as f:
+        f.write("\n".join(ids) + "\n")
+PY
+  fi
   ln -s "$(cd "$ROOT/.samples" && pwd)" "$REG/.samples"
   t0=$(date +%s.%N)
   "$BIN" retrain --registry "$REG" --data-root "$SHARED/data/coco-mini" "$@" 2>&1 | tee "$OUT/retrain.log"
@@ -31,7 +54,8 @@ fi
 case "$SPLIT" in
   train) args=(--split train --limit 100) ;;
   val) args=(--split val) ;;
-  *) echo "SPLIT must be train or val" >&2; exit 2 ;;
+  heldout) args=(--split "$OUT/held-out.txt") ;;
+  *) echo "SPLIT must be train, val or heldout" >&2; exit 2 ;;
 esac
 t0=$(date +%s.%N)
 "$BIN" evaluate --registry "$REG" --dataset "coco:$SHARED/data/coco-mini" "${args[@]}" --json-out "$OUT/$SPLIT.json" > "$OUT/$SPLIT.txt"

@@ -18,6 +18,10 @@ import DivSeg
 /// - ``Strategy/uniform`` (default, as the oracle row of TheMethod.md, "Localizers"): uniformly at random
 ///   without replacement, from a ``SplitMix64`` seeded with ``seed`` mixed with the image id
 ///   (so an image's points do not depend on which other images are sampled);
+/// - ``Strategy/dense``: every cell on every ``denseStride``-th row and column, labelled by
+///   the mask — the same grid the registry's dense labels use, so a segmenter trained on it
+///   is the ceiling of *dense* labels: the segmenter trained on the true masks of the
+///   training images (``pointsPerClass`` is not used);
 /// - ``Strategy/diverse``: diversity in feature space within the mask, with the paper's
 ///   similarity `<f_i, f_j>` of unit hypercolumns (``FeatureSimilarity``): the first cell is
 ///   the most typical of the mask (highest similarity to the mean unit vector of its cells),
@@ -43,6 +47,8 @@ public struct OracleSampler: Sendable, Equatable, Codable {
         case uniform
         /// Feature-space diversity within the mask (farthest point from the most typical cell).
         case diverse
+        /// Every cell of the strided grid, labelled by the mask (the true-mask ceiling).
+        case dense
     }
 
     /// Points per present class and background points per image (the paper's k).
@@ -51,11 +57,24 @@ public struct OracleSampler: Sendable, Equatable, Codable {
     public var strategy: Strategy
     /// Seed of ``Strategy/uniform``.
     public var seed: UInt64
+    /// Row and column stride of ``Strategy/dense`` (4, as the registry's dense labels).
+    public var denseStride: Int
 
-    public init(pointsPerClass: Int = 20, strategy: Strategy = .uniform, seed: UInt64 = 0) {
+    public init(pointsPerClass: Int = 20, strategy: Strategy = .uniform, seed: UInt64 = 0, denseStride: Int = 4) {
         self.pointsPerClass = pointsPerClass
         self.strategy = strategy
         self.seed = seed
+        self.denseStride = denseStride
+    }
+
+    private enum CodingKeys: String, CodingKey { case pointsPerClass, strategy, seed, denseStride }
+
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        self.init(pointsPerClass: try c.decode(Int.self, forKey: .pointsPerClass),
+                  strategy: try c.decode(Strategy.self, forKey: .strategy),
+                  seed: try c.decode(UInt64.self, forKey: .seed),
+                  denseStride: try c.decodeIfPresent(Int.self, forKey: .denseStride) ?? 4)
     }
 
     /// What ``trainingSet(samples:classes:features:progress:)`` built.
@@ -74,6 +93,10 @@ public struct OracleSampler: Sendable, Equatable, Codable {
     public func validate() throws(DiagnosticsError) {
         guard pointsPerClass > 0 else {
             throw .invalidSetting(name: "pointsPerClass", value: "\(pointsPerClass)", requirement: "positive")
+        }
+        guard PointSampler.denseStrideRange.contains(denseStride) else {
+            throw .invalidSetting(name: "denseStride", value: "\(denseStride)",
+                                  requirement: "in \(PointSampler.denseStrideRange.boundText)")
         }
     }
 
@@ -99,6 +122,7 @@ public struct OracleSampler: Sendable, Equatable, Codable {
                                     + "\(cellLabels.count) cell labels")
             }
         }
+        if strategy == .dense { return densePoints(cellLabels: cellLabels) }
         var cellsOf: [UInt8: [Int]] = [:]
         for (i, label) in cellLabels.enumerated() where label != 255 { cellsOf[label, default: []].append(i) }
         let present = cellsOf.keys.filter { $0 != 0 }.sorted()
@@ -153,6 +177,21 @@ public struct OracleSampler: Sendable, Equatable, Codable {
 
     // MARK: - Internals
 
+    /// The strided grid's cells with their true labels (ignored cells left out), foreground
+    /// by ascending label, then background, as the other strategies order them.
+    private func densePoints(cellLabels: [UInt8]) -> [LabeledPoint] {
+        let width = FeatureGrid.width
+        var foreground: [LabeledPoint] = []
+        var background: [LabeledPoint] = []
+        for (i, label) in cellLabels.enumerated()
+        where label != 255 && (i / width) % denseStride == 0 && (i % width) % denseStride == 0 {
+            if label == 0 { background.append(LabeledPoint(location: i, label: 0)) }
+            else { foreground.append(LabeledPoint(location: i, label: Int(label))) }
+        }
+        foreground.sort { ($0.label, $0.location) < ($1.label, $1.location) }
+        return foreground + background
+    }
+
     /// `pointsPerClass` cells of `candidates` (all of them when there are no more).
     private func pick(from candidates: [Int], avoiding foreground: [Int]?, similarity: FeatureSimilarity?,
                       rng: inout SplitMix64) -> [Int] {
@@ -164,6 +203,8 @@ public struct OracleSampler: Sendable, Equatable, Codable {
             return Array(pool.prefix(k))
         case .diverse:
             return Self.farthestPoints(candidates, count: k, avoiding: foreground ?? [], similarity: similarity!)
+        case .dense:
+            preconditionFailure("dense points are not drawn per class")
         }
     }
 

@@ -36,7 +36,7 @@ extension DivSegRegistry {
         var points: Int = 20
         @Option(help: "Sampling measured.") var sampling: SamplingStrategy = .diverse
         @Flag(help: "Skip the sampling precision (pointing only; much faster).") var noSampling = false
-        @Option(help: "Oracle point drawing: uniform (seeded) or diverse (feature space).") var oracleStrategy: OracleSampler.Strategy = .uniform
+        @Option(help: "Oracle point drawing: uniform (seeded), diverse (feature space) or dense (every cell of every 4th row and column: the ceiling of a segmenter trained on the true masks).") var oracleStrategy: OracleSampler.Strategy = .uniform
         @Option(parsing: .unconditional, help: "Oracle segmenter epochs, \(SegmenterTrainer.epochsRange.boundText).")
         var oracleEpochs: Int = 2
         @Option(parsing: .unconditional, help: "Random seed of the oracle points and segmenter, 0...\(UInt64.max).")

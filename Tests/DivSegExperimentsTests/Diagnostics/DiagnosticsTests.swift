@@ -101,6 +101,26 @@ struct DiagnosticsMeasureTests {
         #expect(throws: DiagnosticsError.self) { _ = try OracleSampler(pointsPerClass: 0).points(cellLabels: tiny) }
         #expect(throws: DiagnosticsError.self) { _ = try OracleSampler(strategy: .diverse).points(cellLabels: tiny) }
     }
+
+    @Test("dense oracle points: every cell of the strided grid with its true label, ignored cells left out")
+    func oracleDense() throws {
+        var cells = [UInt8](repeating: 0, count: 5376)   // 64×84
+        cells[4 * 84 + 8] = 3        // on the stride-4 grid
+        cells[4 * 84 + 9] = 3        // off the grid: never a point
+        cells[8 * 84 + 0] = 255      // ignored: left out
+        cells[0] = 1
+        let points = try OracleSampler(strategy: .dense).points(cellLabels: cells)
+        #expect(points.count == 16 * 21 - 1)
+        #expect(points.prefix(2).map(\.label) == [1, 3] && points.prefix(2).map(\.location) == [0, 4 * 84 + 8])
+        for p in points {
+            #expect((p.location / 84) % 4 == 0 && (p.location % 84) % 4 == 0)
+            #expect(cells[p.location] == UInt8(p.label))
+        }
+        #expect(!points.contains { $0.location == 8 * 84 })
+        let stride2 = try OracleSampler(strategy: .dense, denseStride: 2).points(cellLabels: cells)
+        #expect(stride2.count == 32 * 42 - 1)
+        #expect(throws: DiagnosticsError.self) { _ = try OracleSampler(strategy: .dense, denseStride: 0).points(cellLabels: cells) }
+    }
 }
 
 /// The oracle and the measurement loop on real coco-mini images (features from the
