@@ -31,6 +31,9 @@ struct RetrainOptions: ParsableArguments {
             help: "Dense sampling: confidence margin; locations not clearly one label are left out of training, \(PointSampler.denseMarginRange.boundText).")
     var denseMargin: Float = PointSampler().denseMargin
     @Option(parsing: .unconditional,
+            help: "Dense sampling: at most this many points per label and image, evenly spaced over the label's locations, \(PointSampler.pointsPerClassRange.boundText) (0: every location).")
+    var denseCap: Int = PointSampler().denseCap
+    @Option(parsing: .unconditional,
             help: ArgumentHelp("Self-training: rounds of predicting the training points with the trained segmenter (restricted to each image's tags and background) and training again on those labels, \(SelfTraining.roundsRange.boundText).",
                                discussion: "Default: the rounds recorded in the registry's labels.json by the last retraining, else \(SegmenterRetrainer.defaultSelfTraining.rounds). The rounds used are recorded for later add, remove and retrain."))
     var selfTrainingRounds: Int?
@@ -42,6 +45,9 @@ struct RetrainOptions: ParsableArguments {
     var flipMaps = SegmenterRetrainer.defaultAugmentation.flip
     @Option(parsing: .unconditional, help: "Seed of the segmenter's weight initialisation and point order.")
     var seed: UInt64 = SegmenterTrainer().seed
+    @Flag(inversion: .prefixedNo,
+          help: "Weight each training point's loss so that every label present contributes equally (rare classes count as much as background).")
+    var classBalanced = SegmenterTrainer().classBalanced
     @Option(help: ArgumentHelp("Folder that holds the bundles' corpus images (corpus.csv paths are relative to it); repeatable.",
                                discussion: "Searched before $DIVSEG_DATA_ROOT, the registry's settings.json and the default places ($DIVSEG_SHARED/data/<corpus>, ../shared/data/<corpus>). Only images without sample-store entries are needed."))
     var dataRoot: [String] = []
@@ -69,6 +75,7 @@ struct RetrainOptions: ParsableArguments {
         try requireOption("dense-threshold", denseThreshold, in: PointSampler.denseThresholdRange,
                           "scaled score; a typical positive image peaks near 1")
         try requireOption("dense-margin", denseMargin, in: PointSampler.denseMarginRange, "scaled score")
+        try requireOption("dense-cap", denseCap, in: PointSampler.pointsPerClassRange, "points per label and image")
         try requireOption("dense-stride", denseStride, in: PointSampler.denseStrideRange, "grid rows and columns")
         if let selfTrainingRounds {
             try requireOption("self-training-rounds", selfTrainingRounds, in: SelfTraining.roundsRange, "rounds")
@@ -101,8 +108,10 @@ struct RetrainOptions: ParsableArguments {
             retrainer.sampler.denseThreshold = denseThreshold
             retrainer.sampler.denseStride = denseStride
             retrainer.sampler.denseMargin = denseMargin
+            retrainer.sampler.denseCap = denseCap
             retrainer.trainer.epochs = epochs
             retrainer.trainer.seed = seed
+            retrainer.trainer.classBalanced = classBalanced
             retrainer.augmentation.flip = flipMaps
             retrainer.dataRoots = DataRoots(explicit: dataRoot)
             retrainer.maxMemory = try memoryCap

@@ -96,9 +96,12 @@ public struct DiagnosticsReport: Sendable, Equatable, Codable {
         }
         if let oracle {
             lines.append("")
-            lines.append("oracle ceiling (\(oracle.oracle.strategy.rawValue) mask points, k = \(oracle.oracle.pointsPerClass)): "
+            let drawn = oracle.oracle.strategy == .dense ? "stride \(oracle.oracle.denseStride)"
+                                                         : "k = \(oracle.oracle.pointsPerClass)"
+            let loss = oracle.classBalanced == true ? ", class-balanced loss" : ""
+            lines.append("oracle ceiling (\(oracle.oracle.strategy.rawValue) mask points, \(drawn)): "
                          + "segmenter trained on \(oracle.points) points from \(oracle.trainImages) images "
-                         + "(\(oracle.epochs) epochs), evaluated on \(oracle.evalImages) images")
+                         + "(\(oracle.epochs) epochs\(loss)), evaluated on \(oracle.evalImages) images")
             var rows = [["class", "IoU %"]]
             for name in ["background"] + classes {
                 rows.append([name, oracle.scores.perClass[name].map { String(format: "%.2f", $0) } ?? "absent"])

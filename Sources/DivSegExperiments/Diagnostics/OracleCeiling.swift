@@ -25,6 +25,9 @@ public struct OracleCeiling: Sendable, Equatable, Codable {
     public var pointsPerLabel: [Int]
     /// Segmenter epochs, final epoch loss and training seconds.
     public var epochs: Int
+    /// Whether the loss was class-balanced (``SegmenterTrainer/classBalanced``; `nil` in
+    /// reports written before it was recorded).
+    public var classBalanced: Bool?
     public var finalLoss: Double?
     public var trainingSeconds: Double
     /// Evaluation images (with masks).
@@ -71,6 +74,7 @@ public struct OracleCeiling: Sendable, Equatable, Codable {
         }
         let ceiling = OracleCeiling(oracle: oracle, trainImages: built.images, points: built.set.count,
                                     pointsPerLabel: built.pointsPerLabel, epochs: trainer.epochs,
+                                    classBalanced: trainer.classBalanced,
                                     finalLoss: report.epochLosses.last, trainingSeconds: seconds,
                                     evalImages: evaluated, scores: scores.summary)
         return (ceiling, segmenter, scores)

@@ -50,6 +50,7 @@ public struct SampleKey: Sendable, Hashable, CustomStringConvertible {
                 relevant.denseStride = defaults.denseStride
                 relevant.denseBackground = defaults.denseBackground
                 relevant.denseMargin = defaults.denseMargin
+                relevant.denseCap = defaults.denseCap
             } else if sampler.denseBackground == .none {
                 // No background: the threshold plays no part in the labels.
                 relevant.denseThreshold = defaults.denseThreshold

@@ -38,7 +38,9 @@ extension DivSegRegistry {
         @Flag(help: "Skip the sampling precision (pointing only; much faster).") var noSampling = false
         @Option(help: "Oracle point drawing: uniform (seeded), diverse (feature space) or dense (every cell of every 4th row and column: the ceiling of a segmenter trained on the true masks).") var oracleStrategy: OracleSampler.Strategy = .uniform
         @Option(parsing: .unconditional, help: "Oracle segmenter epochs, \(SegmenterTrainer.epochsRange.boundText).")
-        var oracleEpochs: Int = 2
+        var oracleEpochs: Int = SegmenterTrainer().epochs
+        @Flag(help: "Train the oracle segmenter with class-balanced loss weights (as retrain --class-balanced).")
+        var oracleClassBalanced = SegmenterTrainer().classBalanced
         @Option(parsing: .unconditional, help: "Random seed of the oracle points and segmenter, 0...\(UInt64.max).")
         var seed: UInt64 = 0
         @Flag(help: "Print the report as JSON instead of text.") var json = false
@@ -87,6 +89,7 @@ extension DivSegRegistry {
                 var trainer = SegmenterTrainer()
                 trainer.epochs = oracleEpochs
                 trainer.seed = seed
+                trainer.classBalanced = oracleClassBalanced
                 job.oracle = .init(evalSamples: try withMasks(oracleEvalSplit),
                                    sampler: OracleSampler(pointsPerClass: points, strategy: oracleStrategy, seed: seed),
                                    trainer: trainer)

@@ -47,9 +47,13 @@ struct SampleStoreTests {
         var confident = denseDefault
         confident.denseMargin = 0.1
         #expect(SampleKey.Context(sampler: confident, weightsSHA256: "w", featureRule: "r") != denseContext)
+        var capped = denseDefault
+        capped.denseCap = 20
+        #expect(SampleKey.Context(sampler: capped, weightsSHA256: "w", featureRule: "r") != denseContext)
         var diverseWithDenseSettings = PointSampler(pointsPerClass: 5)
         diverseWithDenseSettings.denseBackground = .none
         diverseWithDenseSettings.denseMargin = 0.3
+        diverseWithDenseSettings.denseCap = 7
         #expect(SampleKey.Context(sampler: diverseWithDenseSettings, weightsSHA256: "w", featureRule: "r") == context)
 
         let original = picks(seed: 1, count: 5)

@@ -54,16 +54,37 @@ struct SamplingDenseBackgroundTests {
         #expect(throws: SamplingError.self) { try sampler.validate() }
     }
 
+    @Test("a capped dense labelling keeps at most k evenly spaced points per label, in order")
+    func cap() throws {
+        // 12 locations: 9 of class 1 (scores 0.9), then 3 below the threshold (background).
+        let scores: [Float] = [Float](repeating: 0.9, count: 9) + [0, 0, 0]
+        var sampler = PointSampler(strategy: .dense)
+        #expect(sampler.denseCap == 0)
+        #expect(try sampler.densePoints(scores: [(label: 1, scores: scores)], locationCount: 12).count == 12)
+        sampler.denseCap = 3
+        let points = try sampler.densePoints(scores: [(label: 1, scores: scores)], locationCount: 12)
+        // Of 9: ⌊(2i+1)·9/6⌋ = 1, 4, 7; background has only 3 → all kept.
+        #expect(points.map(\.location) == [1, 4, 7, 9, 10, 11])
+        #expect(points.map(\.label) == [1, 1, 1, 0, 0, 0])
+        sampler.denseCap = 1
+        #expect(try sampler.densePoints(scores: [(label: 1, scores: scores)], locationCount: 12).map(\.location) == [4, 10])
+        sampler.denseCap = 501
+        #expect(throws: SamplingError.self) { try sampler.validate() }
+        sampler.denseCap = -1
+        #expect(throws: SamplingError.self) { try sampler.validate() }
+    }
+
     @Test("the new settings round-trip, and are left out of the encoding at their defaults")
     func coding() throws {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys]
         var sampler = PointSampler(strategy: .dense)
         let plain = String(decoding: try encoder.encode(sampler), as: UTF8.self)
-        #expect(!plain.contains("denseBackground") && !plain.contains("denseMargin"))
+        #expect(!plain.contains("denseBackground") && !plain.contains("denseMargin") && !plain.contains("denseCap"))
         #expect(try JSONDecoder().decode(PointSampler.self, from: Data(plain.utf8)) == sampler)
         sampler.denseBackground = .none
         sampler.denseMargin = 0.25
+        sampler.denseCap = 20
         let data = try encoder.encode(sampler)
         #expect(String(decoding: data, as: UTF8.self).contains(#""denseBackground":"none""#))
         #expect(try JSONDecoder().decode(PointSampler.self, from: data) == sampler)
@@ -71,6 +92,6 @@ struct SamplingDenseBackgroundTests {
         let old = #"{"strategy":"top","pointsPerClass":7,"denseThreshold":0.2,"spatialBandwidth":0.1,"denseStride":1}"#
         let decoded = try JSONDecoder().decode(PointSampler.self, from: Data(old.utf8))
         #expect(decoded.strategy == .top && decoded.pointsPerClass == 7 && decoded.denseBackground == .threshold
-                && decoded.denseMargin == 0)
+                && decoded.denseMargin == 0 && decoded.denseCap == 0)
     }
 }
