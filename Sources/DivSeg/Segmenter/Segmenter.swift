@@ -105,7 +105,9 @@ public struct Segmenter: Sendable {
 
     // MARK: Inference
 
-    /// Class logits at every location of one image: `[classes.count, height, width]`.
+    /// Class logits at every location of one image: `[classes.count, height, width]`. The
+    /// same bits whatever the number of BLAS threads (``BLAS/gemmFixedBlocks(transposeA:transposeB:m:n:k:alpha:a:lda:b:ldb:beta:c:ldc:)``),
+    /// so shards on machines of any size predict what one process predicts.
     ///
     /// ```swift
     /// let logits = try segmenter.logits(hypercolumns: h.features, global: h.global)

@@ -4,7 +4,9 @@ import CDivSegBLAS
 /// loaded on first use with a kernel chosen from the CPU's features: see ``BLASRuntime``).
 ///
 /// All matrices are row-major. OpenBLAS runs its own thread pool for large products, so
-/// callers do not wrap GEMMs in `Parallel`.
+/// callers do not wrap GEMMs in `Parallel`; its results then depend on its thread count in
+/// the last bits. Products that must not (the segmenter's inference) use
+/// ``gemmFixedBlocks(transposeA:transposeB:m:n:k:alpha:a:lda:b:ldb:beta:c:ldc:)``.
 ///
 /// ```swift
 /// var c = [Float](repeating: 0, count: 4)
