@@ -191,17 +191,48 @@ static void require(void) {
     }
 }
 
+// OpenBLAS (pthreads build) has one process-wide thread count, and its products round
+// differently with it. Regions that change it (ds_blas_begin_threads: the fixed-block products
+// that must not depend on it, a test comparing thread counts, ds_blas_set_thread_count) hold
+// this lock exclusively; every other product holds it shared, so no product ever runs while
+// another thread has changed the count for its own purpose. The thread that owns a region
+// may nest regions and call products freely (exclusive_depth); worker threads it waits for
+// run their blocks with ds_sgemm_in_region, without taking the lock.
+static pthread_rwlock_t thread_count_lock = PTHREAD_RWLOCK_INITIALIZER;
+static __thread int exclusive_depth;
+enum { MAX_REGION_DEPTH = 8 };
+static int saved_counts[MAX_REGION_DEPTH];
+
+static void sgemm_call(int trans_a, int trans_b, int m, int n, int k, float alpha, const float *a, int lda,
+                       const float *b, int ldb, float beta, float *c, int ldc) {
+    p_sgemm(ROW_MAJOR, trans_a ? TRANS : NO_TRANS, trans_b ? TRANS : NO_TRANS, m, n, k, alpha, a, lda,
+            b, ldb, beta, c, ldc);
+}
+
 void ds_sgemm(int trans_a, int trans_b, int m, int n, int k, float alpha, const float *a, int lda,
               const float *b, int ldb, float beta, float *c, int ldc) {
     require();
-    p_sgemm(ROW_MAJOR, trans_a ? TRANS : NO_TRANS, trans_b ? TRANS : NO_TRANS, m, n, k, alpha, a, lda,
-            b, ldb, beta, c, ldc);
+    if (exclusive_depth > 0) {
+        sgemm_call(trans_a, trans_b, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+        return;
+    }
+    pthread_rwlock_rdlock(&thread_count_lock);
+    sgemm_call(trans_a, trans_b, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+    pthread_rwlock_unlock(&thread_count_lock);
+}
+
+void ds_sgemm_in_region(int trans_a, int trans_b, int m, int n, int k, float alpha, const float *a, int lda,
+                        const float *b, int ldb, float beta, float *c, int ldc) {
+    require();
+    sgemm_call(trans_a, trans_b, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
 }
 
 void ds_sgemv(int trans, int rows, int columns, float alpha, const float *a, int lda, const float *x,
               float beta, float *y) {
     require();
+    if (exclusive_depth == 0) pthread_rwlock_rdlock(&thread_count_lock);
     p_sgemv(ROW_MAJOR, trans ? TRANS : NO_TRANS, rows, columns, alpha, a, lda, x, 1, beta, y, 1);
+    if (exclusive_depth == 0) pthread_rwlock_unlock(&thread_count_lock);
 }
 
 int ds_blas_thread_count(void) {
@@ -211,5 +242,24 @@ int ds_blas_thread_count(void) {
 
 void ds_blas_set_thread_count(int n) {
     require();
+    if (exclusive_depth == 0) pthread_rwlock_wrlock(&thread_count_lock);
     p_set_threads(n);
+    if (exclusive_depth == 0) pthread_rwlock_unlock(&thread_count_lock);
 }
+
+int ds_blas_begin_threads(int n) {
+    require();
+    if (exclusive_depth >= MAX_REGION_DEPTH) return 0;
+    if (exclusive_depth == 0) pthread_rwlock_wrlock(&thread_count_lock);
+    saved_counts[exclusive_depth++] = p_get_threads();
+    if (p_get_threads() != n) p_set_threads(n);
+    return 1;
+}
+
+void ds_blas_end_threads(void) {
+    if (exclusive_depth == 0) return;
+    int saved = saved_counts[--exclusive_depth];
+    if (p_get_threads() != saved) p_set_threads(saved);
+    if (exclusive_depth == 0) pthread_rwlock_unlock(&thread_count_lock);
+}
+

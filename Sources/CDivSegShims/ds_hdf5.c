@@ -214,14 +214,24 @@ int ds_h5_has_signature(const char *path, int *err) {
 
 // MARK: - Global heap pre-check
 
-// memmem without _GNU_SOURCE.
+// memmem without _GNU_SOURCE: the first occurrence of `needle` at or after `p`. memchr
+// looks for one byte of the needle, chosen to be rare: a needle byte that is neither 0x00 nor
+// 0xFF when there is one. Files of post-ReLU features are mostly zero bytes (93 % of a cache
+// state entry), and the heap addresses searched for start with zeros, so anchoring on the
+// first byte made memchr stop at almost every byte (1.2 ms per 0.35 MB entry, a quarter of
+// `train`'s time); anchored on a rare byte the same search is a few microseconds. Any anchor
+// finds the same first occurrence: a match at s >= p has needle[j] at s + j >= p + j.
 static const unsigned char *find_bytes(const unsigned char *p, const unsigned char *end,
                                        const unsigned char *needle, size_t n) {
+    size_t j = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (needle[i] != 0x00 && needle[i] != 0xFF) { j = i; break; }
+    }
     while ((size_t)(end - p) >= n) {
-        const unsigned char *c = memchr(p, needle[0], (size_t)(end - p) - n + 1);
+        const unsigned char *c = memchr(p + j, needle[j], (size_t)(end - p) - n + 1);
         if (!c) return NULL;
-        if (memcmp(c, needle, n) == 0) return c;
-        p = c + 1;
+        if (memcmp(c - j, needle, n) == 0) return c - j;
+        p = c - j + 1;
     }
     return NULL;
 }

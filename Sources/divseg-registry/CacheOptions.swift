@@ -1,5 +1,6 @@
 import ArgumentParser
 import DivSeg
+import DivSegIO
 import DivSegRegistry
 import Foundation
 
@@ -23,4 +24,12 @@ struct CacheOptions: ParsableArguments {
         let directory = self.directory
         return try FeatureCache(directory: directory, weightsAt: weights, log: { printError("warning: \($0)") })
     }
+
+    /// The cache for weights whose digest is known (e.g. from ``BackboneIdentity``).
+    func open(weightsSHA256: String) throws -> FeatureCache {
+        try FeatureCache(directory: directory, weightsSHA256: weightsSHA256, log: { printError("warning: \($0)") })
+    }
+
+    /// The weights digests remembered in the cache folder.
+    var digestMemo: FileDigestMemo { FeatureCache.digestMemo(inCacheAt: directory) }
 }

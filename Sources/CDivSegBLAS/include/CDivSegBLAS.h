@@ -90,6 +90,17 @@ void ds_sgemv(int trans, int rows, int columns, float alpha, const float *a, int
               const float *x, float beta, float *y);
 int ds_blas_thread_count(void);
 void ds_blas_set_thread_count(int n);
+/// Brackets a region in which OpenBLAS uses `n` threads per product (its process-wide count,
+/// restored by the end call). The calling thread holds the thread count exclusively until
+/// then: other threads' products wait, so none of them runs with the changed count. Regions
+/// nest on one thread (up to 8 deep; 0 is returned beyond, and nothing is changed — do not
+/// call the end function then). Worker threads the region's owner waits for call
+/// ds_sgemm_in_region. Used for thread-count-independent products (BLAS.gemmFixedBlocks).
+int ds_blas_begin_threads(int n);
+void ds_blas_end_threads(void);
+/// ds_sgemm without taking the thread-count lock: only on worker threads of a region's owner.
+void ds_sgemm_in_region(int trans_a, int trans_b, int m, int n, int k, float alpha,
+                        const float *a, int lda, const float *b, int ldb, float beta, float *c, int ldc);
 
 #ifdef __cplusplus
 }

@@ -43,7 +43,29 @@ extension FeatureCache {
     /// (`.hit`), made from a full entry or the backbone (`.computed`), or replaced (`.recomputed`).
     public func stateLookup(_ imagePath: String, extractor: HypercolumnExtractor,
                             flipped: Bool = false) throws -> (state: ImageState, outcome: Outcome) {
+        let found = try stateLookup(imagePath, digest: try imageDigest(imagePath), flipped: flipped) { extractor }
+        return (found.state, found.outcome)
+    }
+
+    /// Like ``state(for:extractor:flipped:)``, with a backbone that is loaded only when the
+    /// image has neither a state entry nor a full entry, and with the image's SHA-256 (the
+    /// cache key, computed once here) for callers that record it — e.g. a bundle's corpus.
+    ///
+    /// ```swift
+    /// let backbone = LazyHypercolumnExtractor(weightsAt: weights)
+    /// let (state, sha256) = try cache.stateAndDigest(for: "images/giraffe.jpg", extractor: backbone)
+    /// ```
+    public func stateAndDigest(for imagePath: String, extractor: LazyHypercolumnExtractor,
+                               flipped: Bool = false) throws -> (state: ImageState, imageSHA256: String) {
         let digest = try imageDigest(imagePath)
+        let found = try stateLookup(imagePath, digest: digest, flipped: flipped) { try extractor.extractor() }
+        return (found.state, digest)
+    }
+
+    /// The state lookup of an image whose digest is known; `extractor` is called only when
+    /// the backbone must run.
+    func stateLookup(_ imagePath: String, digest: String, flipped: Bool,
+                     extractor: () throws -> HypercolumnExtractor) throws -> (state: ImageState, outcome: Outcome) {
         let path = statePath(digest: digest, flipped: flipped)
         let found = readState(path, digest: digest, flipped: flipped)
         if case .valid(let state) = found { return (state, .hit) }
@@ -52,7 +74,7 @@ extension FeatureCache {
         if let fromFull = stateFromFullEntry(digest: digest, flipped: flipped) {
             state = fromFull
         } else {
-            state = Self.stateOfRounded(try computeRounded(imagePath, extractor: extractor, flipped: flipped))
+            state = Self.stateOfRounded(try computeRounded(imagePath, extractor: try extractor(), flipped: flipped))
         }
         try writeState(state, to: path, digest: digest, flipped: flipped, source: imagePath)
         return (state, outcome)

@@ -138,12 +138,20 @@ public struct FeatureCache: Sendable {
         self.log = log
     }
 
-    /// Opens a cache for the backbone loaded from `weightsPath` (its digest is computed,
-    /// ~0.3 s for the 58 MB VGG-16 file).
+    /// Opens a cache for the backbone loaded from `weightsPath`. Its digest is computed
+    /// (~0.1–0.3 s for the 58 MB VGG-16 file) or, while the file is unchanged since it was
+    /// hashed, taken from the cache folder's ``digestMemo(inCacheAt:)``.
     public init(directory: String, weightsAt weightsPath: String, storage: HDF5Storage = .float16,
                 log: (@Sendable (String) -> Void)? = nil) throws {
-        try self.init(directory: directory, weightsSHA256: try FileDigest.sha256(ofFileAt: weightsPath),
+        try self.init(directory: directory,
+                      weightsSHA256: try Self.digestMemo(inCacheAt: directory).sha256(ofFileAt: weightsPath),
                       storage: storage, log: log)
+    }
+
+    /// The digests of weights files remembered in a cache folder (its `file-digests`
+    /// sub-folder; see ``FileDigestMemo`` for when a remembered digest is trusted).
+    public static func digestMemo(inCacheAt directory: String) -> FileDigestMemo {
+        FileDigestMemo(directory: directory + "/file-digests")
     }
 
     /// The features of an image: read from the cache when a valid entry exists, otherwise

@@ -105,7 +105,9 @@ public struct Segmenter: Sendable {
 
     // MARK: Inference
 
-    /// Class logits at every location of one image: `[classes.count, height, width]`.
+    /// Class logits at every location of one image: `[classes.count, height, width]`. The
+    /// same bits whatever the number of BLAS threads (``BLAS/gemmFixedBlocks(transposeA:transposeB:m:n:k:alpha:a:lda:b:ldb:beta:c:ldc:)``),
+    /// so shards on machines of any size predict what one process predicts.
     ///
     /// ```swift
     /// let logits = try segmenter.logits(hypercolumns: h.features, global: h.global)
@@ -133,8 +135,8 @@ public struct Segmenter: Sendable {
         foldedWeights.withUnsafeBufferPointer { w in
             hypercolumns.scalars.withUnsafeBufferPointer { x in
                 hidden.withUnsafeMutableBufferPointer { z in
-                    // [H, n] = W'[:, 0..<F] · X [F, n]
-                    BLAS.gemm(m: h, n: n, k: f, a: w.baseAddress!, lda: d,
+                    // [H, n] = W'[:, 0..<F] · X [F, n]; fixed blocks: the same logits with any thread count.
+                    BLAS.gemmFixedBlocks(m: h, n: n, k: f, a: w.baseAddress!, lda: d,
                               b: x.baseAddress!, ldb: n, c: z.baseAddress!, ldc: n)
                 }
             }
@@ -169,7 +171,7 @@ public struct Segmenter: Sendable {
             parameters.outputWeights.withUnsafeBufferPointer { w in
                 hidden.withUnsafeBufferPointer { z in
                     // [C, n] = W2 [C, H] · Z [H, n]
-                    BLAS.gemm(m: c, n: n, k: h, a: w.baseAddress!, lda: h,
+                    BLAS.gemmFixedBlocks(m: c, n: n, k: h, a: w.baseAddress!, lda: h,
                               b: z.baseAddress!, ldb: n, c: out.baseAddress!, ldc: n)
                 }
             }
@@ -213,7 +215,7 @@ public struct Segmenter: Sendable {
             foldedWeights.withUnsafeBufferPointer { w in
                 group.scalars.withUnsafeBufferPointer { x in
                     z.withUnsafeMutableBufferPointer { out in
-                        BLAS.gemm(m: h, n: n, k: channels.count, a: w.baseAddress! + channels.lowerBound, lda: d,
+                        BLAS.gemmFixedBlocks(m: h, n: n, k: channels.count, a: w.baseAddress! + channels.lowerBound, lda: d,
                                   b: x.baseAddress!, ldb: n, c: out.baseAddress!, ldc: n)
                     }
                 }

@@ -11,8 +11,19 @@ public enum BackboneIdentity {
     /// - Throws: ``BackboneError`` (or the HDF5 error) when the file is not VGG-16 weights —
     ///   checked from its metadata before the 58 MB are hashed.
     public static func vgg16(weightsAt weightsPath: String) throws -> BundleManifest.BackboneInfo {
+        try vgg16(weightsAt: weightsPath, digests: nil)
+    }
+
+    /// Like ``vgg16(weightsAt:)``, taking the weights' SHA-256 from `digests` while the file
+    /// is unchanged since it was hashed (``FileDigestMemo``; e.g. the feature cache's
+    /// ``FeatureCache/digestMemo(inCacheAt:)``) instead of reading the 58 MB again.
+    ///
+    /// ```swift
+    /// let identity = try BackboneIdentity.vgg16(weightsAt: weights, digests: FeatureCache.digestMemo(inCacheAt: cacheDirectory))
+    /// ```
+    public static func vgg16(weightsAt weightsPath: String, digests: FileDigestMemo?) throws -> BundleManifest.BackboneInfo {
         try VGG16.checkWeightsFile(weightsPath)
-        return BundleManifest.BackboneInfo(name: vgg16Name, weightsSHA256: try FileDigest.sha256(ofFileAt: weightsPath),
-                                    featureRule: FeatureGrid.ruleName)
+        let sha256 = try digests?.sha256(ofFileAt: weightsPath) ?? FileDigest.sha256(ofFileAt: weightsPath)
+        return BundleManifest.BackboneInfo(name: vgg16Name, weightsSHA256: sha256, featureRule: FeatureGrid.ruleName)
     }
 }

@@ -47,6 +47,24 @@ public struct BundleTrainer: Sendable {
                       extractor: HypercolumnExtractor, cache: FeatureCache,
                       backbone: BundleManifest.BackboneInfo, to directory: String,
                       progress: ((LocalizerTrainer.Progress) -> Void)? = nil) throws -> (ClassBundle, LocalizerReport) {
+        try train(className: rawName, dataset: dataset, spec: spec, extractor: LazyHypercolumnExtractor(extractor),
+                  cache: cache, backbone: backbone, to: directory, progress: progress)
+    }
+
+    /// Like ``train(className:dataset:spec:extractor:cache:backbone:to:progress:)`` with a
+    /// backbone loaded only if an image must go through it: a CAM-style bundle whose images
+    /// all have cached state (or full) entries never loads the weights, which is most of
+    /// the time of a `train` on a warm cache.
+    ///
+    /// ```swift
+    /// let (bundle, report) = try BundleTrainer().train(className: "giraffe", dataset: coco,
+    ///     spec: "coco:../shared/data/coco-mini", extractor: LazyHypercolumnExtractor(weightsAt: weights),
+    ///     cache: cache, backbone: identity, to: "classes/giraffe")
+    /// ```
+    public func train(className rawName: String, dataset: Dataset, spec: String,
+                      extractor: LazyHypercolumnExtractor, cache: FeatureCache,
+                      backbone: BundleManifest.BackboneInfo, to directory: String,
+                      progress: ((LocalizerTrainer.Progress) -> Void)? = nil) throws -> (ClassBundle, LocalizerReport) {
         // Before the (long) training: refuse a target that would be lost or is a registry.
         try BundleTarget.check(directory, replace: replaceExisting)
         let name = ClassNames.canonical(rawName)
@@ -76,13 +94,15 @@ public struct BundleTrainer: Sendable {
         let localizer: any Localizer
         let report: LocalizerReport
         let optimizer: String
+        // SHA-256 of image files already read for the feature cache (the same bytes' digest).
+        var digests: [String: String] = [:]
         switch kind {
         case .mlp:
             var localTrainer = trainer
             localTrainer.negativesPerPositive = ratio
             (localizer, report) = try localTrainer.train(
                 className: name, positives: positives.map(\.imagePath), negativeCandidates: negatives.map(\.imagePath),
-                cache: cache, extractor: extractor, progress: progress)
+                cache: cache, extractor: try extractor.extractor(), progress: progress)
             optimizer = "adam (\(trainer.epochs) epochs at lr, \(trainer.fineTuneEpochs) at lr×\(trainer.fineTuneFactor))"
         case .cam:
             var localTrainer = camTrainer
@@ -90,8 +110,13 @@ public struct BundleTrainer: Sendable {
             localTrainer.negativesPerPositive = ratio
             (localizer, report) = try localTrainer.train(
                 className: name, positives: positives.map(\.imagePath), negativeCandidates: negatives.map(\.imagePath),
-                // The compact state (0.35 MB per image) is all a CAM-style localizer reads.
-                states: { path, flipped in try cache.state(for: path, extractor: extractor, flipped: flipped) },
+                // The compact state (0.35 MB per image) is all a CAM-style localizer reads; the
+                // image digests computed for the cache keys are kept for the corpus file.
+                states: { path, flipped in
+                    let (state, digest) = try cache.stateAndDigest(for: path, extractor: extractor, flipped: flipped)
+                    if !flipped { digests[path] = digest }
+                    return state
+                },
                 progress: progress)
             let r = camTrainer.regression
             optimizer = "adam (\(r.epochs) epochs, batch \(r.batchSize), L2 \(r.weightDecay))"
@@ -100,7 +125,7 @@ public struct BundleTrainer: Sendable {
         let root = BundleTrainer.dataRoot(of: dataset, spec: spec)
         let corpus = CorpusFile(entries: try (positives + negatives).map { sample in
             CorpusFile.Entry(path: BundleTrainer.relativePath(sample.imagePath, to: root), tags: Array(sample.tags),
-                             sha256: try FileDigest.sha256(ofFileAt: sample.imagePath))
+                             sha256: try digests[sample.imagePath] ?? FileDigest.sha256(ofFileAt: sample.imagePath))
         }.sorted { $0.path < $1.path })
         let vocIndex = ClassNames.voc.firstIndex(of: name).map { $0 + 1 }
         let color = vocIndex.map { ColorPalette.voc.color(of: UInt8($0)) }.map { [Int($0.r), Int($0.g), Int($0.b)] }

@@ -71,7 +71,9 @@ extension DivSegRegistry {
             // Before loading anything: a target that would be lost is refused at once.
             try BundleTarget.check(out, replace: force)
             let weights = try backbone.resolvedWeightsPath()
-            let extractor = try HypercolumnExtractor(weightsAt: weights)
+            // Loaded only if an image is not in the feature cache (see BundleTrainer).
+            let extractor = LazyHypercolumnExtractor(weightsAt: weights)
+            let identity = try BackboneIdentity.vgg16(weightsAt: weights, digests: cacheOptions.digestMemo)
             let data = try Dataset.open(spec: dataset, split: split)
             var trainer = BundleTrainer()
             trainer.kind = kind
@@ -84,7 +86,7 @@ extension DivSegRegistry {
             var bar: ProgressReporter?
             let (bundle, report) = try trainer.train(
                 className: className, dataset: data, spec: dataset, extractor: extractor,
-                cache: try cacheOptions.open(weights: weights), backbone: try BackboneIdentity.vgg16(weightsAt: weights),
+                cache: try cacheOptions.open(weightsSHA256: identity.weightsSHA256), backbone: identity,
                 to: out
             ) { p in
                 if bar == nil { bar = ProgressReporter(total: p.totalSteps, label: "train \(className)") }
