@@ -40,7 +40,7 @@ public struct SamplingPlan: Sendable, Equatable {
 
     /// The announcement, one line per phase, e.g.
     /// `sampling: 315 of 315 images to sample, 0 from the sample store (no entries for these images and settings yet); features: 0 of 315 images cached, 315 to compute with the backbone`
-    /// and `training: the segmenter, 5 epochs, then 1 self-training round`.
+    /// and `training (after sampling): the segmenter, 5 epochs, then 1 self-training round`.
     public var lines: [String] {
         var sampling = "sampling: \(toSample) of \(images) image\(images == 1 ? "" : "s") to sample, "
         if usesStore {
@@ -51,6 +51,6 @@ public struct SamplingPlan: Sendable, Equatable {
         }
         if toSample > 0, let features { sampling += "; features: \(features)" }
         let rounds = selfTrainingRounds == 0 ? "" : ", then \(selfTrainingRounds) self-training round\(selfTrainingRounds == 1 ? "" : "s")"
-        return [sampling, "training: the segmenter, \(epochs) epoch\(epochs == 1 ? "" : "s")\(rounds)"]
+        return [sampling, "training (after sampling): the segmenter, \(epochs) epoch\(epochs == 1 ? "" : "s")\(rounds)"]
     }
 }

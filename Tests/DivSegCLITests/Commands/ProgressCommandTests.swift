@@ -39,7 +39,7 @@ struct ProgressCommandTests {
         let numbers = features.split(whereSeparator: { !$0.isNumber }).compactMap { Int($0) }
         #expect(features.contains("all \(images) images cached")
                 || (numbers.count == 3 && numbers[0] + numbers[2] == images && numbers[1] == images), "\(features)")
-        #expect(Self.lines(add.stderr, startingWith: "training: the segmenter, ").count == 1, "\(add.stderr)")
+        #expect(Self.lines(add.stderr, startingWith: "training (after sampling): the segmenter, ").count == 1, "\(add.stderr)")
         // The phases are shown off a terminal too, as lines, after the announcement.
         let sampled = try #require(add.stderr.range(of: "sampling \(images)/\(images) (100 %)"), "\(add.stderr)")
         #expect(add.stderr.range(of: "sampling: ")!.lowerBound < sampled.lowerBound)
