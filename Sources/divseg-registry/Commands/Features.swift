@@ -83,7 +83,7 @@ extension DivSegRegistry {
             guard !images.isEmpty else { return }
             let extractor = try HypercolumnExtractor(weightsAt: backbone.resolvedWeightsPath())
             let writer = FeatureFileWriter(extractor: extractor, storage: storage)
-            var progress = ProgressReporter(total: images.count, label: "features", lines: true)
+            var progress = ProgressReporter(total: images.count, label: "features")
             let outcomes = writer.write(images: images, to: targets) { _ in progress.advance() }
             progress.finish()
             let failures = outcomes.compactMap { $0 }
