@@ -21,8 +21,9 @@ public struct SegmentationEvaluator: Sendable {
     /// The CRF needs each image at the ground truth's size, so images are decoded even when
     /// features come from `features`.
     public var crf: DenseCRFParameters?
-    /// Checked before each image: once cancelled, the evaluation stops after the image in
-    /// progress and ``run(_:progress:)`` reports the images done so far (`evaluate` on Ctrl-C).
+    /// Checked by ``run(_:progress:)`` before each image: once cancelled, it stops after the
+    /// image in progress and reports the images done so far (`evaluate` on Ctrl-C).
+    /// ``evaluate(_:progress:)`` and ``confusionMatrix(_:progress:)`` always do every image.
     /// Nil: never stopped.
     public var cancellation: CancellationToken?
 
@@ -51,7 +52,11 @@ public struct SegmentationEvaluator: Sendable {
     /// ```
     public func confusionMatrix(_ samples: [DatasetSample],
                                 progress: (Int, Int) -> Void = { _, _ in }) throws -> ConfusionMatrix {
-        try run(samples, progress: progress).matrix
+        // Every sample, whatever ``cancellation`` says: only ``run(_:progress:)`` can report a
+        // partial matrix as partial.
+        var whole = self
+        whole.cancellation = nil
+        return try whole.run(samples, progress: progress).matrix
     }
 
     /// What ``run(_:progress:)`` got through: the confusion matrix of the first

@@ -128,7 +128,7 @@ extension DivSegRegistry {
             progress.finish()
             if evaluation.interrupted {
                 try reportPartial(evaluation, reason: interrupts.token.reason ?? .requested,
-                                         classes: pipeline.segmenter.classes)
+                                  classes: pipeline.segmenter.classes)
             }
             let scores = try SegmentationScores(matrix: evaluation.matrix, classNames: pipeline.segmenter.classes)
             if let saveJSON {
