@@ -21,6 +21,11 @@ public struct SegmentationEvaluator: Sendable {
     /// The CRF needs each image at the ground truth's size, so images are decoded even when
     /// features come from `features`.
     public var crf: DenseCRFParameters?
+    /// Checked by ``run(_:progress:)`` before each image: once cancelled, it stops after the
+    /// image in progress and reports the images done so far (`evaluate` on Ctrl-C).
+    /// ``evaluate(_:progress:)`` and ``confusionMatrix(_:progress:)`` always do every image.
+    /// Nil: never stopped.
+    public var cancellation: CancellationToken?
 
     /// - Parameter crf: the CRF to apply; by default the pipeline's own (``SegmentationPipeline/crf``).
     public init(pipeline: SegmentationPipeline,
@@ -47,9 +52,43 @@ public struct SegmentationEvaluator: Sendable {
     /// ```
     public func confusionMatrix(_ samples: [DatasetSample],
                                 progress: (Int, Int) -> Void = { _, _ in }) throws -> ConfusionMatrix {
+        // Every sample, whatever ``cancellation`` says: only ``run(_:progress:)`` can report a
+        // partial matrix as partial.
+        var whole = self
+        whole.cancellation = nil
+        return try whole.run(samples, progress: progress).matrix
+    }
+
+    /// What ``run(_:progress:)`` got through: the confusion matrix of the first
+    /// ``imagesDone`` samples, and whether ``cancellation`` stopped it before the end.
+    public struct Run: Sendable {
+        public var matrix: ConfusionMatrix
+        /// Samples done (in order; samples without ground truth count as done).
+        public var imagesDone: Int
+        /// Samples asked for.
+        public var imagesTotal: Int
+        /// Whether ``SegmentationEvaluator/cancellation`` stopped the run early.
+        public var interrupted: Bool { imagesDone < imagesTotal }
+    }
+
+    /// Like ``confusionMatrix(_:progress:)``, but stops between two images once
+    /// ``cancellation`` is cancelled and says how far it got — a partial result over the
+    /// images done rather than nothing.
+    ///
+    /// ```swift
+    /// var evaluator = SegmentationEvaluator(pipeline: pipeline)
+    /// evaluator.cancellation = token                       // cancelled from a signal handler
+    /// let run = try evaluator.run(samples)
+    /// if run.interrupted { print("scores over \(run.imagesDone) of \(run.imagesTotal) images") }
+    /// ```
+    public func run(_ samples: [DatasetSample], progress: (Int, Int) -> Void = { _, _ in }) throws -> Run {
         let classes = pipeline.segmenter.classes
         var matrix = ConfusionMatrix(classCount: classes.count)
         for (index, sample) in samples.enumerated() {
+            // Between images only: a matrix always holds whole images.
+            if cancellation?.isCancelled == true {
+                return Run(matrix: matrix, imagesDone: index, imagesTotal: samples.count)
+            }
             guard let truth = try sample.groundTruth(classes: Array(classes.dropFirst())) else { continue }
             let image = features == nil || crf != nil ? try ImageDecoder.decodeRGB(contentsOf: sample.imagePath) : nil
             let logits: Tensor
@@ -71,6 +110,6 @@ public struct SegmentationEvaluator: Sendable {
             try matrix.add(groundTruth: truth, prediction: prediction)
             progress(index + 1, samples.count)
         }
-        return matrix
+        return Run(matrix: matrix, imagesDone: samples.count, imagesTotal: samples.count)
     }
 }

@@ -104,7 +104,7 @@ public struct AveragePooledLocalizerTrainer: Sendable {
             }
             pooled[path] = compact.pooledBlock5Conv3
             if present { positiveFeatures[path] = compact }
-            progress?(Self.progress(step: n + 1, of: totalSteps, loss: .nan, since: started))
+            progress?(Self.progress(step: n + 1, of: totalSteps, loss: .nan, since: started, featureSteps: all.count))
         }
 
         var epochsDone = 0
@@ -122,7 +122,8 @@ public struct AveragePooledLocalizerTrainer: Sendable {
             do {
                 model = try fit.fit(x: x, y: y, rows: rows.count, features: k, outputs: 1) { _, loss in
                     epochsDone += 1
-                    progress?(Self.progress(step: all.count + epochsDone, of: totalSteps, loss: loss, since: started))
+                    progress?(Self.progress(step: all.count + epochsDone, of: totalSteps, loss: loss, since: started,
+                                            featureSteps: all.count))
                 }
             } catch {
                 throw LocalizerError.diverged(className: className, step: error.epoch)
@@ -192,10 +193,13 @@ public struct AveragePooledLocalizerTrainer: Sendable {
         return (localizer, report)
     }
 
-    static func progress(step: Int, of total: Int, loss: Double, since start: UInt64) -> LocalizerTrainer.Progress {
+    static func progress(step: Int, of total: Int, loss: Double, since start: UInt64,
+                         featureSteps: Int = 0) -> LocalizerTrainer.Progress {
         let elapsed = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
-        return LocalizerTrainer.Progress(step: step, totalSteps: total, epoch: 0, runningLoss: loss,
-                                         elapsedSeconds: elapsed,
-                                         secondsRemaining: elapsed / Double(step) * Double(total - step))
+        var progress = LocalizerTrainer.Progress(step: step, totalSteps: total, epoch: 0, runningLoss: loss,
+                                                 elapsedSeconds: elapsed,
+                                                 secondsRemaining: elapsed / Double(step) * Double(total - step))
+        progress.featureSteps = featureSteps
+        return progress
     }
 }

@@ -95,6 +95,10 @@ public struct LocalizerTrainer: Sendable {
         public var elapsedSeconds: Double
         /// Estimated from the mean step time so far.
         public var secondsRemaining: Double
+        /// Steps 1…featureSteps read (or compute) the images' features, one image each; the
+        /// steps after them train (one epoch each for the CAM-style localizer). 0 when
+        /// features are read during training (the paper's localizer).
+        public var featureSteps = 0
     }
 
     /// The features of an image (mirrored when the flag is set).

@@ -100,6 +100,29 @@ public struct ProgressReporter: Sendable {
                : "ETA \(secondsRemaining.map { ProgressReporter.clock($0) } ?? "?")")
     }
 
+    /// The one-line estimate a long phase gives once its first items are done, from the rate
+    /// measured so far, e.g. `sampling: 3 of 315 images in 0:06 (2.1 s each) → about 10:55
+    /// for the other 312 (estimate from the rate so far)`; with no `unit` (a fraction of the
+    /// work) `segmenter: 5 % in 0:12 → about 3:48 left (estimate from the rate so far)`. Nil
+    /// when nothing is done yet or nothing is left.
+    ///
+    /// ```swift
+    /// ProgressReporter.estimateLine(label: "features", done: 3, total: 258, elapsed: 2.4, unit: "image")
+    /// ```
+    public static func estimateLine(label: String, done: Int, total: Int, elapsed: Double, unit: String?) -> String? {
+        guard done > 0, total > done, elapsed.isFinite, elapsed >= 0 else { return nil }
+        let left = total - done
+        let remaining = elapsed / Double(done) * Double(left)
+        let tail = "(estimate from the rate so far)"
+        guard let unit else {
+            return "\(label): \(done * 100 / total) % in \(clock(elapsed)) → about \(clock(remaining)) left \(tail)"
+        }
+        let each = elapsed / Double(done)
+        let rate = each >= 0.1 ? "\((each * 10).rounded() / 10) s each" : "\(Int((1 / max(each, 1e-9)).rounded()))/s"
+        return "\(label): \(done) of \(total) \(unit)s in \(clock(elapsed)) (\(rate)) → about \(clock(remaining)) "
+            + "for the other \(left) \(tail)"
+    }
+
     private func draw() {
         ProgressReporter.writeToStandardError("\r\u{1B}[K" + line())
     }

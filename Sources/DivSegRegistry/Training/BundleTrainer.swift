@@ -40,6 +40,10 @@ public struct BundleTrainer: Sendable {
     /// Whether an existing bundle at the output directory may be replaced (`train --force`).
     /// Anything else there (other files, a registry) is refused either way: see ``BundleTarget``.
     public var replaceExisting = false
+    /// Called once the training images are chosen, before any feature is read: how many of
+    /// them the feature cache already holds and how many need the backbone (`train` prints
+    /// it). Nil: not counted.
+    public var announce: (@Sendable (FeaturePlan) -> Void)?
 
     public init() {}
 
@@ -91,6 +95,10 @@ public struct BundleTrainer: Sendable {
             : min(others.count, max(1, Int((Double(positives.count) * wanted).rounded())))
         let negatives = Array(others.prefix(count))
         let ratio = Double(negatives.count) / Double(max(1, positives.count))
+        if let announce {
+            announce(FeaturePlan(cache: cache, imagePaths: (positives + negatives).map(\.imagePath),
+                                 entry: kind == .cam ? .state : .full))
+        }
         let localizer: any Localizer
         let report: LocalizerReport
         let optimizer: String

@@ -98,7 +98,11 @@ public struct SegmenterRetrainer: Sendable {
     }
 
     /// Progress of the two phases, for an ETA.
-    public enum Phase: Sendable { case sampling(done: Int, total: Int), training(fraction: Double) }
+    /// `plan` comes first, before any image is sampled: what the two phases will do.
+    public enum Phase: Sendable {
+        case plan(SamplingPlan)
+        case sampling(done: Int, total: Int), training(fraction: Double)
+    }
 
     /// The union of the bundles' corpora, each image with its registered tags, ordered by path.
     ///
@@ -197,6 +201,12 @@ public struct SegmenterRetrainer: Sendable {
             if let file = try locator.locate(image) { files[image.path] = file } else { missing.append(image) }
         }
         if let first = missing.first { throw try locator.missingError(first, missing: missing.count, needed: needed) }
+        if let progress {
+            // Counted from the files, before the long work: the caller can say what is coming.
+            let features = FeaturePlan(cache: cache, imagePaths: Array(files.values), entry: .full, mirrored: augmentation.flip)
+            progress(.plan(SamplingPlan(images: images.count, toSample: needed, usesStore: store != nil, features: features,
+                                        epochs: trainer.epochs, selfTrainingRounds: selfTraining.rounds)))
+        }
         let start = Date()
         var usage = SampleUsage()
         var set: SegmenterTrainingSet?

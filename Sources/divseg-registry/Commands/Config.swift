@@ -28,6 +28,7 @@ extension DivSegRegistry {
             @Flag(help: "Remove the setting (back to the default).") var unset = false
             @OptionGroup var registryOptions: RegistryOptions
             @OptionGroup var cacheOptions: CacheOptions
+            @Flag(help: "Print the result as JSON ({registry, sampleStore, setting}) instead of text.") var json = false
 
             func validate() throws {
                 if unset && place != nil { throw ValidationError("Pass a place or --unset, not both.") }
@@ -44,7 +45,12 @@ extension DivSegRegistry {
                 }
                 let folder = try cacheOptions.sampleStoreDirectory(registry: registry)
                 let setting = try RegistrySettings.read(registry: registry).sampleStore ?? "default"
-                print("sample store of \(registry): \(folder) (setting: \(setting))")
+                if json {
+                    struct Output: Encodable { var registry: String; var sampleStore: String; var setting: String }
+                    try JSONOutput.print(Output(registry: registry, sampleStore: folder, setting: setting))
+                } else {
+                    print("sample store of \(registry): \(folder) (setting: \(setting))")
+                }
             }
         }
 
@@ -64,6 +70,7 @@ extension DivSegRegistry {
             @Argument(help: "The data root to record (omit to show the current one).") var directory: String?
             @Flag(help: "Remove the recorded data root.") var unset = false
             @OptionGroup var registryOptions: RegistryOptions
+            @Flag(help: "Print the result as JSON ({registry, dataRoot, settings}; dataRoot null when none is recorded) instead of text.") var json = false
 
             func validate() throws {
                 if unset && directory != nil { throw ValidationError("Pass a directory or --unset, not both.") }
@@ -72,21 +79,37 @@ extension DivSegRegistry {
             func run() throws {
                 let registry = registryOptions.directory
                 guard FileManager.default.fileExists(atPath: registry) else { throw RegistryError.notFound(registry) }
+                let message: String
                 if unset {
                     try RegistrySettings.remember(dataRoot: nil, registry: registry)
-                    print("data root unset for \(registry)")
+                    message = "data root unset for \(registry)"
                 } else if let directory {
                     var isDirectory: ObjCBool = false
                     guard FileManager.default.fileExists(atPath: directory, isDirectory: &isDirectory), isDirectory.boolValue else {
                         throw ValidationError("'\(directory)' is not a folder. Pass the folder that holds the corpus images (e.g. ../shared/data/coco-mini, which holds images/…).")
                     }
                     try RegistrySettings.remember(dataRoot: directory, registry: registry)
-                    print("data root of \(registry): \(RegistrySettings.absolute(directory)) (in \(RegistrySettings.path(registry: registry)))")
+                    message = "data root of \(registry): \(RegistrySettings.absolute(directory)) (in \(RegistrySettings.path(registry: registry)))"
                 } else if let root = try RegistrySettings.read(registry: registry).resolvedDataRoot(registry: registry) {
-                    print(root)
+                    message = root
                 } else {
-                    print("no data root recorded for \(registry); commands that retrain search --data-root, $\(DataRoots.environmentVariable), then $DIVSEG_SHARED/data/<corpus> and ../shared/data/<corpus>")
+                    message = "no data root recorded for \(registry); commands that retrain search --data-root, $\(DataRoots.environmentVariable), then $DIVSEG_SHARED/data/<corpus> and ../shared/data/<corpus>"
                 }
+                guard json else { return print(message) }
+                struct Output: Encodable {
+                    var registry: String, dataRoot: String?, settings: String
+                    enum CodingKeys: String, CodingKey { case registry, dataRoot, settings }
+                    // dataRoot is written as null, not left out, when none is recorded.
+                    func encode(to encoder: any Encoder) throws {
+                        var container = encoder.container(keyedBy: CodingKeys.self)
+                        try container.encode(registry, forKey: .registry)
+                        try container.encode(dataRoot, forKey: .dataRoot)
+                        try container.encode(settings, forKey: .settings)
+                    }
+                }
+                try JSONOutput.print(Output(registry: registry,
+                                            dataRoot: try RegistrySettings.read(registry: registry).resolvedDataRoot(registry: registry),
+                                            settings: RegistrySettings.path(registry: registry)))
             }
         }
     }

@@ -19,7 +19,10 @@ extension DivSegRegistry {
                 --crf refines every prediction with the dense CRF first. Features come from the \
                 feature cache (--cache; computed and stored when missing) unless --no-cache. \
                 Progress goes to standard error: a bar on a terminal, a line per tenth of the \
-                images elsewhere.
+                images elsewhere. Ctrl-C (SIGINT) or SIGTERM stops after the current image and \
+                prints the scores over the images done, marked partial (with --json/--json-out: \
+                "partial": true, "images", "imagesPlanned"), exit status 130 (143 for SIGTERM); \
+                a second signal stops at once.
                 Sharded (--shard i/n, or a Slurm job array / Kubernetes Indexed Job): only the \
                 shard's images are evaluated (after --limit) and --json-out (required) writes the \
                 shard's confusion matrix; `evaluate --merge part-*.json` sums the parts of all n \
@@ -70,16 +73,23 @@ extension DivSegRegistry {
             let pipeline = SegmentationPipeline(extractor: extractor, segmenter: try registry.loadSegmenter(),
                                                 crf: crfParameters)
             var provider: (@Sendable (String) throws -> CompactHypercolumns)?
+            var cache: FeatureCache?
             if cached { printError("note: --cached is no longer needed: the feature cache is used by default (--no-cache skips it)") }
             if !noCache {
-                let cache = try cacheOptions.open(weights: weights)
-                provider = { path in try cache.features(for: path, extractor: extractor) }
+                let opened = try cacheOptions.open(weights: weights)
+                provider = { path in try opened.features(for: path, extractor: extractor) }
+                cache = opened
             }
             var samples = try Dataset.open(spec: dataset, split: split).samples.filter { $0.hasGroundTruth && $0.imageExists }
             if let limit { samples = Array(samples.prefix(limit)) }
             guard !samples.isEmpty else {
                 throw CommandFailure("No images with ground truth masks in \(dataset) (split \(split ?? "all")): evaluation "
                     + "needs a coco: or voc: dataset with masks; a tags CSV has none.")
+            }
+            if let cache, sharded == nil {
+                // Before the long run: how much of it is backbone work.
+                printError("evaluate: \(samples.count) image\(samples.count == 1 ? "" : "s"); features: "
+                           + "\(FeaturePlan(cache: cache, imagePaths: samples.map(\.imagePath), entry: .full))")
             }
             if let shard = sharded {
                 let run = ["dataset": dataset, "split": split ?? "all", "limit": limit.map(String.init) ?? "none",
@@ -103,8 +113,24 @@ extension DivSegRegistry {
                 return
             }
             var progress = ProgressReporter(total: samples.count, label: "evaluate", lines: true)
-            let scores = try SegmentationEvaluator(pipeline: pipeline, features: provider).evaluate(samples) { _, _ in progress.advance() }
+            // Ctrl-C or SIGTERM: stop after the current image and report the images done.
+            let interrupts = InterruptHandler(note: "stopping after the current image; scores over the images done follow")
+            var evaluator = SegmentationEvaluator(pipeline: pipeline, features: provider)
+            evaluator.cancellation = interrupts.token
+            let evaluation: SegmentationEvaluator.Run
+            do {
+                evaluation = try evaluator.run(samples) { _, _ in progress.advance() }
+            } catch {
+                interrupts.uninstall()
+                throw error
+            }
+            interrupts.uninstall()
             progress.finish()
+            if evaluation.interrupted {
+                try reportPartial(evaluation, reason: interrupts.token.reason ?? .requested,
+                                  classes: pipeline.segmenter.classes)
+            }
+            let scores = try SegmentationScores(matrix: evaluation.matrix, classNames: pipeline.segmenter.classes)
             if let saveJSON {
                 try RegularFile.writeAtomically(try scores.jsonData(), to: saveJSON)
             }
@@ -113,6 +139,32 @@ extension DivSegRegistry {
             } else {
                 print(scores.table())
             }
+        }
+
+        /// An evaluation stopped by a signal: the scores over the images done, marked partial
+        /// on standard output, standard error and in --json-out; exit status 130 (SIGINT) or 143.
+        private func reportPartial(_ evaluation: SegmentationEvaluator.Run, reason: CancellationToken.Reason,
+                                   classes: [String]) throws -> Never {
+            let done = evaluation.imagesDone, total = evaluation.imagesTotal
+            let scores = done > 0 ? try? SegmentationScores(matrix: evaluation.matrix, classNames: classes) : nil
+            guard let scores else {
+                printError("interrupted after \(done) of \(total) images: no scores (no image finished)"
+                           + (saveJSON.map { "; \($0) not written" } ?? ""))
+                throw ExitCode(reason.exitStatus)
+            }
+            printError("interrupted after \(done) of \(total) images; scores over these \(done) (partial)")
+            let output = PartialEvaluationOutput(scores.summary, images: done, imagesPlanned: total,
+                                                 interruptedBy: reason == .interrupt ? "SIGINT" : "SIGTERM")
+            if let saveJSON {
+                try RegularFile.writeAtomically(try JSONOutput.encoder().encode(output), to: saveJSON)
+            }
+            if json {
+                try JSONOutput.print(output)
+            } else {
+                print("PARTIAL: interrupted after \(done) of \(total) images; scores over these \(done)")
+                print(scores.table())
+            }
+            throw ExitCode(reason.exitStatus)
         }
 
         /// `--merge`: the scores of the summed shard matrices, reported as one process would.
@@ -128,6 +180,31 @@ extension DivSegRegistry {
                 printError("merged \(parts.count) shards: \(merged.images) images")
                 print(scores.table())
             }
+        }
+    }
+
+    /// What `evaluate --json` prints and `--json-out` writes for an interrupted evaluation:
+    /// the usual keys plus `partial` (true), `images` (done) and `imagesPlanned`.
+    struct PartialEvaluationOutput: Encodable {
+        var mIoU: Double
+        var perClass: [String: Double]
+        var absent: [String]
+        var pixelAccuracy: Double
+        var averageAccuracy: Double?
+        var partial = true
+        var images: Int
+        var imagesPlanned: Int
+        var interruptedBy: String
+
+        init(_ summary: SegmentationScores.Summary, images: Int, imagesPlanned: Int, interruptedBy: String) {
+            mIoU = summary.mIoU
+            perClass = summary.perClass
+            absent = summary.absent
+            pixelAccuracy = summary.pixelAccuracy
+            averageAccuracy = summary.averageAccuracy
+            self.images = images
+            self.imagesPlanned = imagesPlanned
+            self.interruptedBy = interruptedBy
         }
     }
 }

@@ -143,6 +143,9 @@ final class ExperimentProgress {
         switch event {
         case .retraining(let step, let steps, let variant, let phase):
             switch phase {
+            case .plan(let plan):
+                close()
+                for line in plan.lines { printError("note: [\(step)/\(steps)] \(variant.id): \(line)") }
             case .sampling(let done, let total):
                 show("[\(step)/\(steps)] \(variant.id): sampling", total: total, done: done)
             case .training(let fraction):

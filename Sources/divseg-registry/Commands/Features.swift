@@ -54,6 +54,7 @@ extension DivSegRegistry {
         var storage: HDF5Storage = .float16
 
         @OptionGroup var backbone: BackboneOptions
+        @Flag(help: "Print the result as JSON instead of text (files written, or what the cache got).") var json = false
 
         mutating func validate() throws {
             if images.isEmpty && dataset == nil { throw ValidationError("Give at least one image (or --dataset SPEC).") }
@@ -83,9 +84,16 @@ extension DivSegRegistry {
             let extractor = try HypercolumnExtractor(weightsAt: backbone.resolvedWeightsPath())
             let writer = FeatureFileWriter(extractor: extractor, storage: storage)
             var progress = ProgressReporter(total: images.count, label: "features")
-            let failures = writer.write(images: images, to: targets) { _ in progress.advance() }.compactMap { $0 }
+            let outcomes = writer.write(images: images, to: targets) { _ in progress.advance() }
             progress.finish()
+            let failures = outcomes.compactMap { $0 }
             for failure in failures { printError("error: \(failure)") }
+            if json {
+                struct Written: Encodable { var image: String; var out: String }
+                struct Output: Encodable { var files: [Written]; var failures: [String] }
+                let written = zip(zip(images, targets), outcomes).filter { $0.1 == nil }.map { Written(image: $0.0.0, out: $0.0.1) }
+                try JSONOutput.print(Output(files: written, failures: failures.map { "\($0)" }))
+            }
             if !failures.isEmpty {
                 throw ExitCode(failures.count == images.count ? 1 : 2)
             }
@@ -98,7 +106,7 @@ extension DivSegRegistry {
             let weights = try backbone.resolvedWeightsPath()
             let cache = try cacheOptions.open(weights: weights)
             let extractor = try HypercolumnExtractor(weightsAt: weights)
-            var progress = ProgressReporter(total: max(images.count, 1), label: "features")
+            var progress = ProgressReporter(total: max(images.count, 1), label: "features", lines: true)
             var summary = FeatureCache.Summary()
             var failures: [String] = []
             for image in images {
@@ -115,8 +123,18 @@ extension DivSegRegistry {
             }
             progress.finish()
             for failure in failures { printError("error: \(failure)") }
-            print("feature cache \(cache.directory) (\(full ? "full entries and states" : "states")): \(summary.computed) computed, \(summary.recomputed) recomputed, "
+            if json {
+                struct Output: Encodable {
+                    var cache: String, entries: String, images: Int, computed: Int, recomputed: Int, alreadyThere: Int
+                    var failures: [String]
+                }
+                try JSONOutput.print(Output(cache: cache.directory, entries: full ? "full entries and states" : "states",
+                                            images: images.count, computed: summary.computed, recomputed: summary.recomputed,
+                                            alreadyThere: summary.hits, failures: failures))
+            } else {
+                print("feature cache \(cache.directory) (\(full ? "full entries and states" : "states")): \(summary.computed) computed, \(summary.recomputed) recomputed, "
                   + "\(summary.hits) already there (\(images.count) images)")
+            }
             if !failures.isEmpty {
                 throw ExitCode(failures.count == images.count ? 1 : 2)
             }

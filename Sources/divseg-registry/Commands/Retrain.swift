@@ -20,7 +20,10 @@ extension DivSegRegistry {
                 (each relabels the points with the segmenter's prediction restricted to the image's \
                 tags and background, and trains again). Picks already in the sample store \
                 (<cache>/samples by default; config sample-store) are reused; --max-memory streams them. Runs under the registry's lock and replaces the \
-                segmenter atomically.
+                segmenter atomically. Before sampling, standard error says how many images are \
+                sampled, how many come from the sample store and how many need the backbone; each \
+                phase then shows its progress (lines off a terminal) and an estimate once its first \
+                images are done.
                 --sample-only fills the sample store without training, for shard i of n with \
                 --shard i/n (or a Slurm job array / Kubernetes Indexed Job): shards run at once \
                 on one registry (no registry lock is taken; entries are written atomically), and a \
@@ -71,7 +74,7 @@ extension DivSegRegistry {
             var progress: ProgressReporter?
             let report = try filler.fill(registry: editor.directory, backbone: editor.backbone, shard: shard,
                                          store: editor.sampleStore) { done, total in
-                if progress == nil { progress = ProgressReporter(total: total, label: "sampling \(shard)") }
+                if progress == nil { progress = ProgressReporter(total: total, label: "sampling \(shard)", lines: true) }
                 progress?.update(to: done)
             }
             progress?.finish()

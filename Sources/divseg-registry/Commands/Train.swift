@@ -83,16 +83,28 @@ extension DivSegRegistry {
             trainer.trainer.seed = seed
             trainer.negativesPerPositive = negativesPerPositive
             trainer.replaceExisting = force
-            var bar: ProgressReporter?
+            // Two phases, each with its own progress and estimate: features, then training.
+            trainer.announce = { plan in printError("features: \(plan)") }
+            let phases = PhaseProgress()
+            var trainingAnnounced = false
             let (bundle, report) = try trainer.train(
                 className: className, dataset: data, spec: dataset, extractor: extractor,
                 cache: try cacheOptions.open(weightsSHA256: identity.weightsSHA256), backbone: identity,
                 to: out
             ) { p in
-                if bar == nil { bar = ProgressReporter(total: p.totalSteps, label: "train \(className)") }
-                bar?.update(to: p.step)
+                if p.step <= p.featureSteps {
+                    phases.update(label: "features", done: p.step, total: p.featureSteps, unit: "image")
+                    return
+                }
+                let (done, total) = (p.step - p.featureSteps, p.totalSteps - p.featureSteps)
+                let unit = p.featureSteps > 0 ? "epoch" : "step"
+                if !trainingAnnounced {
+                    trainingAnnounced = true
+                    phases.announce("training: \(className), \(total) \(unit)s")
+                }
+                phases.update(label: "training \(className)", done: done, total: total, unit: unit)
             }
-            bar?.finish()
+            phases.finish()
             // Caveats such as accuracy measured on the training images belong beside the figure.
             for note in report.notes { printError("warning: \(note)") }
             if json {

@@ -13,12 +13,45 @@ struct JSONFlagCommandTests {
     @Test("every command that reports something offers --json as a flag")
     func helpOffersJSON() throws {
         for command in ["list", "show", "add", "remove", "verify", "train", "retrain", "segment", "localize",
-                        "evaluate", "baseline-cam", "diagnose", "experiment", "doctor"] {
-            let help = try CLIRunner.run([command, "--help"])
+                        "evaluate", "baseline-cam", "diagnose", "experiment", "doctor", "features", "gc",
+                        "config data-root", "config sample-store"] {
+            let help = try CLIRunner.run(command.split(separator: " ").map(String.init) + ["--help"])
             #expect(help.status == 0)
             #expect(help.stdout.contains("--json "), "\(command) --help: \(help.stdout)")
             #expect(!help.stdout.contains("--json <"), "\(command): --json takes no value")
         }
+    }
+
+    @Test("features and config print JSON that agrees with what they did")
+    func featuresAndConfig() throws {
+        let dir = try CLIRunner.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let image = SharedData.cocoMiniImage("000000000025")
+        let cache = dir.path + "/cache"
+        let first = try CLIRunner.run(["features", image, "--cache", cache, "--json"])
+        #expect(first.status == 0, "\(first.stderr)")
+        let filled = try Self.parse(first.stdout) as! [String: Any]
+        #expect(filled["images"] as? Int == 1 && filled["computed"] as? Int == 1 && filled["alreadyThere"] as? Int == 0)
+        #expect(filled["cache"] as? String == cache && filled["entries"] as? String == "states")
+        let again = try Self.parse(try CLIRunner.run(["features", image, "--cache", cache, "--json"]).stdout) as! [String: Any]
+        #expect(again["computed"] as? Int == 0 && again["alreadyThere"] as? Int == 1)
+        let out = dir.path + "/one.h5"
+        let file = try CLIRunner.run(["features", image, "--out", out, "--json"])
+        #expect(file.status == 0, "\(file.stderr)")
+        let written = try Self.parse(file.stdout) as! [String: Any]
+        #expect((written["files"] as? [[String: String]]) == [["image": image, "out": out]])
+        #expect(FileManager.default.fileExists(atPath: out))
+
+        let registry = dir.path + "/classes"
+        try FileManager.default.createDirectory(atPath: registry, withIntermediateDirectories: true)
+        let none = try Self.parse(try CLIRunner.run(["config", "data-root", "--registry", registry, "--json"]).stdout) as! [String: Any]
+        #expect(none["registry"] as? String == registry && none["dataRoot"] is NSNull)
+        #expect(try CLIRunner.run(["config", "data-root", SharedData.cocoMini, "--registry", registry]).status == 0)
+        let set = try Self.parse(try CLIRunner.run(["config", "data-root", "--registry", registry, "--json"]).stdout) as! [String: Any]
+        #expect(set["dataRoot"] as? String == URL(fileURLWithPath: SharedData.cocoMini).standardizedFileURL.path, "\(set)")
+        let store = try Self.parse(try CLIRunner.run(["config", "sample-store", "--registry", registry, "--cache", cache, "--json"]).stdout)
+            as! [String: Any]
+        #expect(store["setting"] as? String == "default" && (store["sampleStore"] as? String)?.hasPrefix(cache) == true, "\(store)")
     }
 
     @Test("list, show and verify print JSON that agrees with the registry")
