@@ -30,7 +30,7 @@ struct SampleKeyTests {
         let crf = SampleKey.Context(sampler: sampler, weightsSHA256: "w", featureRule: "r",
                                     refinement: LabelRefinement(method: .crf))
         var weakerSettings = LabelRefinement(method: .crf)
-        weakerSettings.crf.bilateralWeight = 3
+        weakerSettings.crf.bilateralWeight = 1
         let weaker = SampleKey.Context(sampler: sampler, weightsSHA256: "w", featureRule: "r", refinement: weakerSettings)
         #expect(none == plain && none.text == plain.text)
         #expect(!plain.text.contains("labels="))
