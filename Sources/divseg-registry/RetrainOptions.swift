@@ -53,6 +53,9 @@ struct RetrainOptions: ParsableArguments {
             help: "With --refine-labels crf: colour standard deviation of the bilateral kernel in 8-bit RGB units, \(DenseCRFParameters.deviationRange.boundText).")
     var refineCrfSrgb: Float = LabelRefinement.defaultCRF.bilateralSRGB
     @Option(parsing: .unconditional,
+            help: "With --refine-labels crf: positional standard deviation of the bilateral kernel in pixels of the 256×336 network input, \(DenseCRFParameters.deviationRange.boundText).")
+    var refineCrfSxy: Float = LabelRefinement.defaultCRF.bilateralSXY
+    @Option(parsing: .unconditional,
             help: "With --refine-labels crf: factor on the scaled scores (and the threshold) before the softmax of the unaries, \(DenseCRFParameters.logitScaleRange.boundText).")
     var refineLogitScale: Float = LabelRefinement.defaultCRF.logitScale
     @Option(parsing: .unconditional, help: "Seed of the segmenter's weight initialisation and point order.")
@@ -79,6 +82,7 @@ struct RetrainOptions: ParsableArguments {
             crf.iterations = refineCrfIterations
             crf.bilateralWeight = refineCrfBilateralWeight
             crf.bilateralSRGB = refineCrfSrgb
+            crf.bilateralSXY = refineCrfSxy
             crf.logitScale = refineLogitScale
             let refinement = LabelRefinement(method: refineLabels, crf: crf)
             do { try refinement.validate() } catch { throw ValidationError("--refine-labels: \(error)") }
