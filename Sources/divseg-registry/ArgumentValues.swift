@@ -8,6 +8,7 @@ import DivSegIO
 extension HDF5Storage: ExpressibleByArgument {}
 extension SamplingStrategy: ExpressibleByArgument {}
 extension DenseBackground: ExpressibleByArgument {}
+extension LabelRefinement.Method: ExpressibleByArgument {}
 extension LocalizerKind: ExpressibleByArgument {}
 extension LocalizerLoss: ExpressibleByArgument {}
 extension LocalizerScore: ExpressibleByArgument {}

@@ -43,6 +43,24 @@ struct RetrainOptions: ParsableArguments {
     var selfTrainingFolds: Int?
     @Flag(help: "Training labels from each class map averaged with its map on the mirrored image (a second backbone run per training image, cached).")
     var flipMaps = SegmenterRetrainer.defaultAugmentation.flip
+    @Option(help: ArgumentHelp("Dense sampling: refine the training labels before they are taken: none, or crf (a dense CRF on each training image's colours, unaries from its tagged classes' score maps and the background threshold).",
+                               discussion: "Default: the refinement recorded in the registry's labels.json by the last retraining, else \(SegmenterRetrainer.defaultRefinement.method.rawValue). The refinement used (with its CRF settings) is recorded for later add, remove and retrain."))
+    var refineLabels: LabelRefinement.Method?
+    @Option(parsing: .unconditional,
+            help: "With --refine-labels crf: mean-field iterations, \(DenseCRFParameters.iterationsRange.boundText).")
+    var refineCrfIterations: Int = LabelRefinement.defaultCRF.iterations
+    @Option(parsing: .unconditional,
+            help: "With --refine-labels crf: weight of the bilateral (colour) kernel, \(DenseCRFParameters.weightRange.boundText).")
+    var refineCrfBilateralWeight: Float = LabelRefinement.defaultCRF.bilateralWeight
+    @Option(parsing: .unconditional,
+            help: "With --refine-labels crf: colour standard deviation of the bilateral kernel in 8-bit RGB units, \(DenseCRFParameters.deviationRange.boundText).")
+    var refineCrfSrgb: Float = LabelRefinement.defaultCRF.bilateralSRGB
+    @Option(parsing: .unconditional,
+            help: "With --refine-labels crf: positional standard deviation of the bilateral kernel in pixels of the 256×336 network input, \(DenseCRFParameters.deviationRange.boundText).")
+    var refineCrfSxy: Float = LabelRefinement.defaultCRF.bilateralSXY
+    @Option(parsing: .unconditional,
+            help: "With --refine-labels crf: factor on the scaled scores (and the threshold) before the softmax of the unaries, \(DenseCRFParameters.logitScaleRange.boundText).")
+    var refineLogitScale: Float = LabelRefinement.defaultCRF.logitScale
     @Option(parsing: .unconditional, help: "Seed of the segmenter's weight initialisation and point order.")
     var seed: UInt64 = SegmenterTrainer().seed
     @Flag(inversion: .prefixedNo,
@@ -60,6 +78,23 @@ struct RetrainOptions: ParsableArguments {
                                discussion: "Rows are then read back from the sample store and streamed in shuffled blocks; when they all fit under the cap the segmenter is the same as without it. Default: no cap (every row in memory)."))
     var maxMemory: String?
     @OptionGroup var sampleStoreOptions: SampleStoreOptions
+
+    /// `--refine-labels` with its CRF settings, validated; nil when not given (the
+    /// registry's recorded refinement is kept).
+    var refinement: LabelRefinement? {
+        get throws {
+            guard let refineLabels else { return nil }
+            var crf = LabelRefinement.defaultCRF
+            crf.iterations = refineCrfIterations
+            crf.bilateralWeight = refineCrfBilateralWeight
+            crf.bilateralSRGB = refineCrfSrgb
+            crf.bilateralSXY = refineCrfSxy
+            crf.logitScale = refineLogitScale
+            let refinement = LabelRefinement(method: refineLabels, crf: crf)
+            do { try refinement.validate() } catch { throw ValidationError("--refine-labels: \(error)") }
+            return refinement
+        }
+    }
 
     /// `--max-memory` parsed.
     var memoryCap: MemorySize? {
@@ -83,6 +118,10 @@ struct RetrainOptions: ParsableArguments {
         if let selfTrainingFolds {
             try requireOption("self-training-folds", selfTrainingFolds, in: SelfTraining.foldsRange, "folds of images")
         }
+        if refineLabels == .crf && sampling != .dense {
+            throw ValidationError("--refine-labels crf refines dense labels; use it with --sampling dense (the default).")
+        }
+        _ = try refinement
         try requireOption("lock-timeout", lockTimeout, in: RegistryEditor.lockTimeoutRange, "seconds")
         if let cap = try memoryCap {
             if noSampleStore { throw ValidationError("--max-memory streams rows from the sample store; drop --no-sample-store.") }
@@ -121,6 +160,7 @@ struct RetrainOptions: ParsableArguments {
         editor.background = background
         editor.selfTrainingRounds = selfTrainingRounds
         editor.selfTrainingFolds = selfTrainingFolds
+        editor.refinement = try refinement
         editor.lockTimeout = lockTimeout
         editor.useSampleStore = !noSampleStore
         editor.sampleStoreDirectory = try sampleStoreOptions.directory(registry: registry.directory, cache: cache)

@@ -65,6 +65,14 @@ public struct RegistryEditor: Sendable {
     /// The self-training folds to retrain with (``SelfTraining/folds``); nil keeps the
     /// recorded ones (``LabelLedger/selfTrainingFolds``), like ``selfTrainingRounds``.
     public var selfTrainingFolds: Int?
+    /// The label refinement to retrain with (``SegmenterRetrainer/refinement``); nil (the
+    /// default) keeps the one recorded in `labels.json` (``LabelLedger/labelRefinement``), the
+    /// retrainer's own setting when none is. The one used is recorded with the new segmenter.
+    ///
+    /// ```swift
+    /// editor.refinement = LabelRefinement(method: .crf)   // kept by later add/remove
+    /// ```
+    public var refinement: LabelRefinement?
     /// Reuse and fill the registry's sample store when retraining (default true).
     public var useSampleStore = true
     /// The sample store's folder; nil: `<registry>/.samples` (``SampleStoreLocation`` gives
@@ -150,6 +158,7 @@ public struct RegistryEditor: Sendable {
             var segmenterSHA = next.ledger.segmenterSHA256
             var rule = next.ledger.background
             var rounds = (next.ledger.selfTrainingRounds, next.ledger.selfTrainingFolds)
+            var refined = next.ledger.labelRefinement
             if retrain {
                 let (ops, trained, sha) = try stageSegmenter(next, in: transaction, progress: progress)
                 segmenterOperations = ops
@@ -157,9 +166,10 @@ public struct RegistryEditor: Sendable {
                 result = trained
                 rule = recordedRule(trained)
                 rounds = recordedRounds(trained)
+                refined = recordedRefinement(trained)
             }
             operations += try stageLedger(next, segmenterSHA256: segmenterSHA, background: rule,
-                                          selfTraining: rounds, in: transaction)
+                                          selfTraining: rounds, refinement: refined, in: transaction)
             operations += segmenterOperations
             operations.append(.remove(path: transaction.stagingName))
             try transaction.commit(operations, lockTimeout: lockTimeout, crash: simulatedCrash, failure: simulatedFailure,
@@ -216,6 +226,7 @@ public struct RegistryEditor: Sendable {
             var segmenterSHA = next.ledger.segmenterSHA256
             var rule = next.ledger.background
             var rounds = (next.ledger.selfTrainingRounds, next.ledger.selfTrainingFolds)
+            var refined = next.ledger.labelRefinement
             if retrain {
                 if next.bundles.isEmpty {
                     var info = stat()
@@ -231,10 +242,11 @@ public struct RegistryEditor: Sendable {
                     result = trained
                     rule = recordedRule(trained)
                     rounds = recordedRounds(trained)
+                    refined = recordedRefinement(trained)
                 }
             }
             operations += try stageLedger(next, segmenterSHA256: segmenterSHA, background: rule,
-                                          selfTraining: rounds, in: transaction)
+                                          selfTraining: rounds, refinement: refined, in: transaction)
             operations += segmenterOperations
             operations.append(.remove(path: transaction.stagingName))
             try transaction.commit(operations, lockTimeout: lockTimeout, crash: simulatedCrash, failure: simulatedFailure,
@@ -271,7 +283,8 @@ public struct RegistryEditor: Sendable {
         do {
             let (ops, trained, sha) = try stageSegmenter(current, in: transaction, progress: progress)
             var operations = try stageLedger(current, segmenterSHA256: sha, background: recordedRule(trained),
-                                             selfTraining: recordedRounds(trained), in: transaction)
+                                             selfTraining: recordedRounds(trained),
+                                             refinement: recordedRefinement(trained), in: transaction)
             operations += ops
             operations.append(.remove(path: transaction.stagingName))
             try transaction.commit(operations, lockTimeout: lockTimeout, crash: simulatedCrash, failure: simulatedFailure,
@@ -422,13 +435,14 @@ public struct RegistryEditor: Sendable {
 
     /// Stages `labels.json` for `next` (its classes registered, all others retired).
     private func stageLedger(_ next: Registry, segmenterSHA256: String?, background: DenseBackground?,
-                             selfTraining: (rounds: Int?, folds: Int?),
+                             selfTraining: (rounds: Int?, folds: Int?), refinement: LabelRefinement?,
                              in transaction: RegistryTransaction) throws -> [RegistryTransaction.Operation] {
         var ledger = next.ledger
         // Recorded in the same commit as the segmenter file it describes.
         ledger.segmenterSHA256 = segmenterSHA256
         ledger.background = background
         (ledger.selfTrainingRounds, ledger.selfTrainingFolds) = selfTraining
+        ledger.labelRefinement = refinement
         ledger.retire(except: Set(next.bundles.map(\.name)))
         try DurableFile.write(try ledger.encoded(), to: transaction.stagedPath(LabelLedger.fileName))
         return [.rename(from: transaction.stagedName(LabelLedger.fileName), to: LabelLedger.fileName)]
@@ -445,6 +459,11 @@ public struct RegistryEditor: Sendable {
         return (used.rounds == defaults.rounds ? nil : used.rounds, used.folds == defaults.folds ? nil : used.folds)
     }
 
+    /// The ledger's record of the label refinement a retraining used (nil for none).
+    private func recordedRefinement(_ result: SegmenterRetrainer.Result) -> LabelRefinement? {
+        result.refinement.isEnabled ? result.refinement : nil
+    }
+
     /// Trains the segmenter for `next` and stages it.
     private func stageSegmenter(_ next: Registry, in transaction: RegistryTransaction,
                                 progress: ((SegmenterRetrainer.Phase) -> Void)?) throws
@@ -453,6 +472,7 @@ public struct RegistryEditor: Sendable {
         retrainer.sampler.denseBackground = background ?? next.ledger.background ?? .threshold
         retrainer.selfTraining.rounds = selfTrainingRounds ?? next.ledger.selfTrainingRounds ?? retrainer.selfTraining.rounds
         retrainer.selfTraining.folds = selfTrainingFolds ?? next.ledger.selfTrainingFolds ?? retrainer.selfTraining.folds
+        retrainer.refinement = refinement ?? next.ledger.labelRefinement ?? retrainer.refinement
         var store: SampleStore?
         if useSampleStore {
             store = sampleStore

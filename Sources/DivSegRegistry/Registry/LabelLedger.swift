@@ -57,6 +57,10 @@ public struct LabelLedger: Codable, Sendable, Equatable {
     /// The self-training folds (``SelfTraining/folds``) recorded with the rounds, when they
     /// differ from the default (nil).
     public var selfTrainingFolds: Int?
+    /// The label refinement (``LabelRefinement``, issue #11 lever 1) the segmenter was last
+    /// trained with, when it is not the default (none; nil): later `add`, `remove` and
+    /// `retrain` keep it unless told otherwise (``RegistryEditor/refinement``).
+    public var labelRefinement: LabelRefinement?
 
     /// An empty ledger.
     public init() {

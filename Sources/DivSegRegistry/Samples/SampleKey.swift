@@ -40,7 +40,8 @@ public struct SampleKey: Sendable, Hashable, CustomStringConvertible {
     public struct Context: Sendable, Hashable {
         public let text: String
         public init(sampler: PointSampler, weightsSHA256: String, featureRule: String,
-                    augmentation: ScoreMapAugmentation = ScoreMapAugmentation()) {
+                    augmentation: ScoreMapAugmentation = ScoreMapAugmentation(),
+                    refinement: LabelRefinement = LabelRefinement()) {
             // Settings that do not affect the picks of the strategy are reset, so that they do
             // not split the store (every other setting is part of the key).
             var relevant = sampler
@@ -62,6 +63,9 @@ public struct SampleKey: Sendable, Hashable, CustomStringConvertible {
             text = "sampler=\(settings);weights=\(weightsSHA256);rule=\(featureRule);rows=\(SamplePicks.rowEncoding)"
                 // Score-map augmentation (issue #11): only a non-default setting is keyed.
                 + (augmentation.keyText.isEmpty ? "" : ";maps=\(augmentation.keyText)")
+                // Refined labels (issue #11, lever 1): only dense labels are refined, and only a
+                // non-default refinement is keyed.
+                + (refinement.keyText.isEmpty || sampler.strategy != .dense ? "" : ";labels=\(refinement.keyText)")
         }
     }
 

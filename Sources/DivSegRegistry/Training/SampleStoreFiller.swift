@@ -28,6 +28,9 @@ public struct SampleStoreFiller: Sendable {
     public var retrainer: SegmenterRetrainer
     /// The dense background rule; nil takes the registry's recorded rule, as `retrain` does.
     public var background: DenseBackground?
+    /// The label refinement; nil takes the registry's recorded one (else the retrainer's), as
+    /// `retrain` does.
+    public var refinement: LabelRefinement?
     /// Receives one line per damaged entry or failed write.
     public var log: (@Sendable (String) -> Void)?
 
@@ -75,6 +78,7 @@ public struct SampleStoreFiller: Sendable {
         var retrainer = retrainer
         // The rule the final retraining will use (RegistryEditor: option, else the ledger's).
         retrainer.sampler.denseBackground = background ?? registry.ledger.background ?? .threshold
+        retrainer.refinement = refinement ?? registry.ledger.labelRefinement ?? retrainer.refinement
         let (all, owners) = try retrainer.corpusIndex(of: registry)
         try SegmenterRetrainer.checkClassNames(of: registry)
         let images = shard.select(all)
@@ -84,7 +88,8 @@ public struct SampleStoreFiller: Sendable {
         // The retrainer's own context (flipped maps included), so the final retraining finds
         // exactly these keys.
         let context = SampleKey.Context(sampler: retrainer.sampler, weightsSHA256: retrainer.cache.weightsSHA256,
-                                        featureRule: retrainer.cache.featureRule, augmentation: retrainer.augmentation)
+                                        featureRule: retrainer.cache.featureRule, augmentation: retrainer.augmentation,
+                                        refinement: retrainer.refinement)
         // As in a retraining: the images that need their file are found up front.
         let locator = ImageLocator(roots: retrainer.dataRoots, registry: directory, owners: owners)
         var files: [String: String] = [:]

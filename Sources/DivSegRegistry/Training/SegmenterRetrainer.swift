@@ -44,6 +44,11 @@ public struct SegmenterRetrainer: Sendable {
     public var augmentation: ScoreMapAugmentation = Self.defaultAugmentation
     /// The default ``augmentation``.
     public static let defaultAugmentation = ScoreMapAugmentation()
+    /// How dense training labels are refined before they are taken (``LabelRefinement``,
+    /// issue #11 lever 1; part of the sample keys); ``defaultRefinement`` (none) by default.
+    public var refinement: LabelRefinement = Self.defaultRefinement
+    /// The default ``refinement``: none.
+    public static let defaultRefinement = LabelRefinement()
     /// Where corpus images are found on this machine (``DataRoots``: `--data-root`,
     /// `DIVSEG_DATA_ROOT`, the registry's `settings.json`, default places). Only images
     /// without sample-store entries for their current keys are looked for at all.
@@ -95,6 +100,8 @@ public struct SegmenterRetrainer: Sendable {
         /// is the last round's; ``report`` and ``pointsPerLabel`` are the first training's).
         public var selfTraining = SelfTraining()
         public var rounds: [SelfTraining.Round] = []
+        /// The label refinement used (``SegmenterRetrainer/refinement``).
+        public var refinement = LabelRefinement()
     }
 
     /// Progress of the two phases, for an ETA.
@@ -185,7 +192,7 @@ public struct SegmenterRetrainer: Sendable {
         let channel = Dictionary(registry.segmenterClasses.enumerated().map { ($1, $0) }, uniquingKeysWith: { first, _ in first })
         let identities = Dictionary(registry.bundles.map { ($0.name, SampleKey.LocalizerIdentity($0)) }, uniquingKeysWith: { first, _ in first })
         let context = SampleKey.Context(sampler: sampler, weightsSHA256: cache.weightsSHA256, featureRule: cache.featureRule,
-                                        augmentation: augmentation)
+                                        augmentation: augmentation, refinement: refinement)
         // The images that need their file — those with a key missing from the store — are
         // found and hash-checked before any work, so that a missing data root is one message
         // up front rather than a failure minutes into sampling. Images whose picks are all
@@ -284,9 +291,11 @@ public struct SegmenterRetrainer: Sendable {
                 if perLabel.count <= label { perLabel += [Int](repeating: 0, count: label + 1 - perLabel.count) }
                 perLabel[label] += part.count
             }
-            return Result(segmenter: segmenter, report: report, images: images.count, points: source.rowCount,
-                          pointsPerLabel: perLabel, samplingSeconds: samplingSeconds,
-                          trainingSeconds: Date().timeIntervalSince(trainStart), samples: usage, sampler: sampler)
+            var result = Result(segmenter: segmenter, report: report, images: images.count, points: source.rowCount,
+                                pointsPerLabel: perLabel, samplingSeconds: samplingSeconds,
+                                trainingSeconds: Date().timeIntervalSince(trainStart), samples: usage, sampler: sampler)
+            result.refinement = refinement
+            return result
         }
         if let globalCount {
             set = try SegmenterTrainingSet(features: rows, labels: labels, globalCount: globalCount)
@@ -310,6 +319,7 @@ public struct SegmenterRetrainer: Sendable {
                             trainingSeconds: Date().timeIntervalSince(trainStart), samples: usage, sampler: sampler)
         result.selfTraining = selfTraining
         result.rounds = rounds
+        result.refinement = refinement
         return result
     }
 
@@ -370,7 +380,21 @@ public struct SegmenterRetrainer: Sendable {
                 let scores = image.classes.enumerated().map {
                     (label: $0.offset + 1, scores: labelScores(localizers[$0.element]!, compact, mirror: mirror))
                 }
-                let points = try sampler.densePoints(scores: scores)
+                let points: [LabeledPoint]
+                if refinement.isEnabled {
+                    // Refined labels need the image's colours (issue #11, lever 1).
+                    let path = try file()
+                    let refineStart = Date()
+                    let image: Image
+                    do { image = try ImageDecoder.decodeRGB(contentsOf: path) } catch {
+                        throw FeatureCache.CacheError.unreadableImage(path: path, reason: error.description)
+                    }
+                    points = try refinement.densePoints(image: image, scores: scores, sampler: sampler)
+                    usage.refinementSeconds += Date().timeIntervalSince(refineStart)
+                    usage.imagesRefined += 1
+                } else {
+                    points = try sampler.densePoints(scores: scores)
+                }
                 for index in names.indices where found[index] == nil {
                     let label = index == names.count - 1 ? 0 : index + 1
                     keep(index, points.filter { $0.label == label }.map(\.location))

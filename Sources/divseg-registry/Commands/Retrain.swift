@@ -70,6 +70,7 @@ extension DivSegRegistry {
             let editor = try retrainOptions.editor(registry: registryOptions, backbone: backbone, cache: cacheOptions,
                                                    retraining: true)
             var filler = SampleStoreFiller(retrainer: editor.retrainer!, background: editor.background)
+            filler.refinement = editor.refinement
             filler.log = { printError("note: \($0)") }
             var progress: ProgressReporter?
             let report = try filler.fill(registry: editor.directory, backbone: editor.backbone, shard: shard,
