@@ -148,7 +148,8 @@ public struct LabelRefinement: Sendable, Codable, Equatable {
     }
 
     /// ``labels(image:scores:threshold:background:gridHeight:gridWidth:)`` as points, on
-    /// every ``PointSampler/denseStride``-th row and column of the 64×84 grid, with the
+    /// every ``PointSampler/denseStride``-th row and column of the 64×84 grid, at most
+    /// ``PointSampler/denseCap`` per label (``PointSampler/densePoints(labels:)``), with the
     /// sampler's threshold and background rule (its ``PointSampler/denseMargin`` plays no
     /// part: every location of the refined map is labelled).
     ///
@@ -159,14 +160,8 @@ public struct LabelRefinement: Sendable, Codable, Equatable {
     public func densePoints(image: Image, scores classScores: [(label: Int, scores: [Float])],
                             sampler: PointSampler) throws -> [LabeledPoint] {
         try sampler.validate()
-        let labels = try labels(image: image, scores: classScores, threshold: sampler.denseThreshold,
-                                background: sampler.denseBackground)
-        let width = FeatureGrid.width, stride = sampler.denseStride
-        return labels.enumerated().compactMap { location, label in
-            let (row, column) = (location / width, location % width)
-            guard label != PointSampler.ignoredLabel, row % stride == 0 && column % stride == 0 else { return nil }
-            return LabeledPoint(location: location, label: label)
-        }
+        return sampler.densePoints(labels: try labels(image: image, scores: classScores, threshold: sampler.denseThreshold,
+                                                      background: sampler.denseBackground))
     }
 
     // MARK: - Internals

@@ -327,8 +327,16 @@ public struct PointSampler: Sendable, Codable, Equatable {
     /// ```
     public func densePoints(scores classScores: [(label: Int, scores: [Float])],
                             locationCount: Int = FeatureGrid.locations) throws(SamplingError) -> [LabeledPoint] {
-        let labels = try denseLabels(scores: classScores, locationCount: locationCount)
-        let width = locationCount == FeatureGrid.locations ? FeatureGrid.width : locationCount
+        densePoints(labels: try denseLabels(scores: classScores, locationCount: locationCount))
+    }
+
+    /// A dense labelling of the grid (one label per location, ``ignoredLabel`` for
+    /// locations left out) as training points: the locations on every ``denseStride``-th
+    /// row and column of the 64×84 grid (every location of any other grid size when the
+    /// stride is 1), at most ``denseCap`` per label. Shared by the plain labels and refined
+    /// ones (``LabelRefinement``), so that both keep the same points.
+    public func densePoints(labels: [Int]) -> [LabeledPoint] {
+        let width = labels.count == FeatureGrid.locations ? FeatureGrid.width : labels.count
         let points: [LabeledPoint] = labels.enumerated().compactMap { location, label in
             let (row, column) = (location / width, location % width)
             guard label != Self.ignoredLabel, row % denseStride == 0 && column % denseStride == 0 else { return nil }

@@ -95,6 +95,13 @@ struct LabelRefinementTests {
             #expect(point.label == labels[point.location])
         }
         #expect(Set(points.map(\.label)) == [0, 4])
+        // The sampler's cap holds for refined labels as for plain ones: 5 points per label,
+        // a subset of the uncapped points.
+        var capped = sampler
+        capped.denseCap = 5
+        let few = try refinement.densePoints(image: image, scores: [(label: 4, scores: map)], sampler: capped)
+        #expect(few.filter { $0.label == 4 }.count == 5 && few.filter { $0.label == 0 }.count == 5)
+        #expect(Set(few.map(\.location)).isSubset(of: Set(points.map(\.location))))
         #expect(throws: SamplingError.self) {
             try refinement.densePoints(image: image, scores: [(label: 4, scores: [0.5])], sampler: sampler)
         }
