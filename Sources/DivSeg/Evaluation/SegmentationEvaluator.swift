@@ -4,7 +4,8 @@ import DivSegDatasets
 
 /// Scores a segmentation pipeline on dataset samples with ground truth (VOC protocol: one
 /// confusion matrix over all pixels at original resolution, 255 ignored; classes the
-/// segmenter does not know count as background), optionally with the dense CRF.
+/// segmenter does not know count as background), with the pipeline's prediction rules
+/// (``SegmentationPipeline/adjustment``) and optionally the dense CRF.
 ///
 /// ```swift
 /// let scores = try SegmentationEvaluator(pipeline: pipeline).evaluate(dataset.samples)
@@ -14,7 +15,7 @@ import DivSegDatasets
 /// ```
 public struct SegmentationEvaluator: Sendable {
     /// Must label pixels with segmenter channel indices (the default of ``SegmentationPipeline``).
-    public let pipeline: SegmentationPipeline
+    public var pipeline: SegmentationPipeline
     /// Where features come from (e.g. a ``FeatureCache``); nil computes them.
     public var features: (@Sendable (_ imagePath: String) throws -> CompactHypercolumns)?
     /// Dense-CRF refinement of every prediction; nil evaluates the plain upsampled argmax.
@@ -26,6 +27,11 @@ public struct SegmentationEvaluator: Sendable {
     /// ``evaluate(_:progress:)`` and ``confusionMatrix(_:progress:)`` always do every image.
     /// Nil: never stopped.
     public var cancellation: CancellationToken?
+    /// Diagnostic: segment each image as if its tags were known — the classes present in its
+    /// ground-truth mask — with the pipeline's ``SegmentationPipeline/taggedAdjustment``
+    /// (`evaluate --oracle-tags`): what ``SegmentationPipeline/segment(_:tags:)`` achieves
+    /// for users who know their images' tags. False: the pipeline's untagged rules.
+    public var oracleTags = false
 
     /// - Parameter crf: the CRF to apply; by default the pipeline's own (``SegmentationPipeline/crf``).
     public init(pipeline: SegmentationPipeline,
@@ -91,12 +97,13 @@ public struct SegmentationEvaluator: Sendable {
             }
             guard let truth = try sample.groundTruth(classes: Array(classes.dropFirst())) else { continue }
             let image = features == nil || crf != nil ? try ImageDecoder.decodeRGB(contentsOf: sample.imagePath) : nil
-            let logits: Tensor
+            let raw: Tensor
             if let features {
-                logits = try pipeline.segmenter.logits(try features(sample.imagePath))
+                raw = try pipeline.segmenter.logits(try features(sample.imagePath))
             } else {
-                logits = try pipeline.logits(image!)
+                raw = try pipeline.logits(image!)
             }
+            let logits = try pipeline.adjustedLogits(raw, tags: oracleTags ? Self.tags(in: truth, classes: classes) : nil)
             let prediction: LabelMap
             if let crf, let image {
                 guard image.width == truth.width, image.height == truth.height else {
@@ -111,5 +118,13 @@ public struct SegmentationEvaluator: Sendable {
             progress(index + 1, samples.count)
         }
         return Run(matrix: matrix, imagesDone: samples.count, imagesTotal: samples.count)
+    }
+
+    /// The names of the classes (other than background) present in a ground-truth map whose
+    /// labels index `classes`.
+    static func tags(in truth: LabelMap, classes: [String]) -> [String] {
+        var present = [Bool](repeating: false, count: 256)
+        for label in truth.labels { present[Int(label)] = true }
+        return classes.indices.dropFirst().filter { present[$0] }.map { classes[$0] }
     }
 }

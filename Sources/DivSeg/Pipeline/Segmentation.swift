@@ -80,19 +80,21 @@ public struct Segmentation: Sendable {
 }
 
 extension SegmentationPipeline {
-    /// ``segment(_:)`` with the per-class probabilities kept (``Segmentation``): the label map
-    /// is the one ``segment(_:)`` returns; the probabilities are the softmax of the upsampled
-    /// logits, or with `crf` set the CRF's marginals (whose argmax is the label map). Holds
+    /// ``segment(_:tags:)`` with the per-class probabilities kept (``Segmentation``): the
+    /// label map is the one ``segment(_:tags:)`` returns; the probabilities are the softmax of
+    /// the upsampled logits after the prediction rules (``PredictionAdjustment``), or with
+    /// `crf` set the CRF's marginals (whose argmax is the label map). Holds
     /// `[channels, height, width]` floats (28 MB for 23 classes at 640×480).
-    public func segmentation(_ image: Image) throws -> Segmentation {
-        let logits = try logits(image)
+    public func segmentation(_ image: Image, tags: [String]? = nil) throws -> Segmentation {
+        let logits = try adjustedLogits(try logits(image), tags: tags)
         let probabilities = LabelUpsampler.probabilities(fromLogits: logits, height: image.height, width: image.width)
         if let crf {
             let marginals = try DenseCRF(parameters: crf).infer(image: image, probabilities: probabilities)
             return Segmentation(labels: Self.argmax(marginals, labelIDs: channelLabels),
                                 probabilities: marginals, channelLabels: channelLabels)
         }
-        return Segmentation(labels: try labels(fromLogits: logits, image: image),
+        return Segmentation(labels: LabelUpsampler.labels(fromLogits: logits, height: image.height, width: image.width,
+                                                          labelIDs: channelLabels),
                             probabilities: probabilities, channelLabels: channelLabels)
     }
 

@@ -213,7 +213,9 @@ public struct ExperimentRunner: Sendable {
             report.rows[owner].samplingSeconds = result.samplingSeconds
             report.rows[owner].trainingSeconds = result.trainingSeconds
 
-            let pipeline = SegmentationPipeline(extractor: extractor, segmenter: result.segmenter)
+            // The experiment tables compare training variants as the paper scores them: the
+            // segmenter's plain argmax, without the prediction rules `evaluate` applies by default.
+            let pipeline = SegmentationPipeline(extractor: extractor, segmenter: result.segmenter, adjustment: .none)
             for evaluationKey in ordered(rowsOfTraining.map { evaluationKeys[$0] }) {
                 let rows = rowsOfTraining.filter { evaluationKeys[$0] == evaluationKey }
                 let first = rows[0]

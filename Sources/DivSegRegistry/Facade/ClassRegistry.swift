@@ -112,9 +112,12 @@ public struct ClassRegistry: Sendable {
     /// Segments the PNG or JPEG image at `path` with the registry's classes (for one image;
     /// ``segmenter(crf:allowStale:)`` loads the segmenter once for many).
     ///
-    /// - Throws: ``ImageError`` naming the file, or what ``pipeline(crf:)`` throws.
-    public func segment(imageAt path: String, crf: DenseCRFParameters? = nil) throws -> SegmentationResult {
-        try segmenter(crf: crf).segment(imageAt: path)
+    /// - Parameter tags: the classes the image is known to contain, or nil (see
+    ///   ``ImageSegmenter/segment(imageAt:tags:)``).
+    /// - Throws: ``ImageError`` naming the file, ``PredictionAdjustmentError`` for an unknown
+    ///   tag, or what ``pipeline(crf:)`` throws.
+    public func segment(imageAt path: String, tags: [String]? = nil, crf: DenseCRFParameters? = nil) throws -> SegmentationResult {
+        try segmenter(crf: crf).segment(imageAt: path, tags: tags)
     }
 
     // MARK: - Changes

@@ -14,8 +14,9 @@ import DivSegIO
 public struct ImageSegmenter: Sendable {
     /// The registry snapshot the segmenter was loaded from (names, colours, problems).
     public let registry: Registry
-    /// The pipeline: backbone, segmenter, label ids, optional CRF.
-    public let pipeline: SegmentationPipeline
+    /// The pipeline: backbone, segmenter, label ids, optional CRF, prediction rules
+    /// (``SegmentationPipeline/adjustment``; set them here before segmenting).
+    public var pipeline: SegmentationPipeline
     /// Set when the segmenter is stale and was loaded on purpose: which classes it never
     /// labels or may still label (for a warning).
     public let staleWarning: String?
@@ -33,13 +34,21 @@ public struct ImageSegmenter: Sendable {
 
     /// Segments the PNG or JPEG image at `path`.
     ///
-    /// - Throws: ``ImageError`` naming the file, or the pipeline's errors.
-    public func segment(imageAt path: String) throws -> SegmentationResult {
-        try segment(ImageDecoder.decodeRGB(contentsOf: path))
+    /// - Parameter tags: the classes the image is known to contain (names from
+    ///   ``classNames``), or nil: with tags only those classes and background can be labelled
+    ///   (``SegmentationPipeline/taggedAdjustment``).
+    /// - Throws: ``ImageError`` naming the file, ``PredictionAdjustmentError`` for a tag that
+    ///   is not a class, or the pipeline's errors.
+    ///
+    /// ```swift
+    /// let result = try segmenter.segment(imageAt: "zoo.jpg", tags: ["giraffe", "person"])
+    /// ```
+    public func segment(imageAt path: String, tags: [String]? = nil) throws -> SegmentationResult {
+        try segment(ImageDecoder.decodeRGB(contentsOf: path), tags: tags)
     }
 
-    /// Segments a decoded RGB image.
-    public func segment(_ image: Image) throws -> SegmentationResult {
-        SegmentationResult(image: image, segmentation: try pipeline.segmentation(image), registry: registry)
+    /// Segments a decoded RGB image (with its tags when known).
+    public func segment(_ image: Image, tags: [String]? = nil) throws -> SegmentationResult {
+        SegmentationResult(image: image, segmentation: try pipeline.segmentation(image, tags: tags), registry: registry)
     }
 }

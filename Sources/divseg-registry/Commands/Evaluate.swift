@@ -16,7 +16,10 @@ extension DivSegRegistry {
                 VOC protocol: one confusion matrix over all pixels of the split at original \
                 resolution, label 255 ignored; classes not in the registry count as background; \
                 a class absent from both ground truth and prediction is left out of the mean. \
-                --crf refines every prediction with the dense CRF first. Features come from the \
+                Predictions follow `segment`'s rules (background bias, small classes removed; \
+                --no-adjust for the plain argmax); --oracle-tags segments each image as if its \
+                tags were known, taken from its mask. --crf refines every prediction with the \
+                dense CRF first. Features come from the \
                 feature cache (--cache; computed and stored when missing) unless --no-cache. \
                 Progress goes to standard error: a bar on a terminal, a line per tenth of the \
                 images elsewhere. Ctrl-C (SIGINT) or SIGTERM stops after the current image and \
@@ -43,6 +46,10 @@ extension DivSegRegistry {
         @OptionGroup var registryOptions: RegistryOptions
         @OptionGroup var backbone: BackboneOptions
         @OptionGroup var crf: CRFOptions
+        @OptionGroup var adjustmentOptions: AdjustmentOptions
+        @Flag(name: .customLong("oracle-tags"),
+              help: "Diagnostic: segment each image as if its tags were known (the classes of its ground-truth mask), as `segment --tags` does.")
+        var oracleTags = false
         @OptionGroup var shardOptions: ShardOptions
         @Option(parsing: .upToNextOption,
                 help: ArgumentHelp("Merge the shard results (files written by --shard i/n --json-out FILE) instead of evaluating.",
@@ -70,8 +77,9 @@ extension DivSegRegistry {
             let crfParameters = try crf.parameters()
             let (registry, weights) = try registryOptions.open(backbone: backbone)
             let extractor = try HypercolumnExtractor(weightsAt: weights)
-            let pipeline = SegmentationPipeline(extractor: extractor, segmenter: try registry.loadSegmenter(),
+            var pipeline = SegmentationPipeline(extractor: extractor, segmenter: try registry.loadSegmenter(),
                                                 crf: crfParameters)
+            adjustmentOptions.configure(&pipeline)
             var provider: (@Sendable (String) throws -> CompactHypercolumns)?
             var cache: FeatureCache?
             if cached { printError("note: --cached is no longer needed: the feature cache is used by default (--no-cache skips it)") }
@@ -95,10 +103,12 @@ extension DivSegRegistry {
                 let run = ["dataset": dataset, "split": split ?? "all", "limit": limit.map(String.init) ?? "none",
                            "images": String(samples.count), "features": noCache ? "backbone" : "cache",
                            "crf": crfParameters.map { "\($0)" } ?? "off",
+                           "rules": oracleTags ? "tags from the masks, \(pipeline.taggedAdjustment)" : "\(pipeline.adjustment)",
                            "segmenter": try FileDigest.sha256(ofFileAt: registry.segmenterPath)]
                 samples = shard.select(samples)
                 var progress = ProgressReporter(total: max(samples.count, 1), label: "evaluate \(shard)", lines: true)
-                let evaluator = SegmentationEvaluator(pipeline: pipeline, features: provider)
+                var evaluator = SegmentationEvaluator(pipeline: pipeline, features: provider)
+                evaluator.oracleTags = oracleTags
                 let matrix = try evaluator.confusionMatrix(samples) { _, _ in progress.advance() }
                 progress.finish()
                 let part = EvaluationPart(shard: shard, run: run, images: samples.count,
@@ -117,6 +127,7 @@ extension DivSegRegistry {
             let interrupts = InterruptHandler(note: "stopping after the current image; scores over the images done follow")
             var evaluator = SegmentationEvaluator(pipeline: pipeline, features: provider)
             evaluator.cancellation = interrupts.token
+            evaluator.oracleTags = oracleTags
             let evaluation: SegmentationEvaluator.Run
             do {
                 evaluation = try evaluator.run(samples) { _, _ in progress.advance() }

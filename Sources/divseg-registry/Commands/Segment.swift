@@ -1,6 +1,7 @@
 import ArgumentParser
 import DivSeg
 import DivSegCore
+import DivSegDatasets
 import DivSegIO
 import DivSegRegistry
 import Foundation
@@ -24,7 +25,13 @@ extension DivSegRegistry {
                 anything is written. Prints each image's classes, largest first, with their share \
                 of the image and mean confidence (the segmenter's probability for the class over \
                 its pixels). With --crf, the upsampled probabilities are refined by a dense CRF \
-                before the argmax. Exports: --masks writes <name>_mask_<class>.png (0/255) and \
+                before the argmax. Prediction rules (chosen on held-out train2017 images, see \
+                docs/RESULTS.md): the background logit is lowered by 3 and a class winning less \
+                than 2 % of an image is removed; --background-bias and --min-class-area change \
+                them, --no-adjust gives the segmenter's plain argmax. With --tags (the image's \
+                classes, when known) only those classes and background are labelled, background \
+                lowered by 12; --tags-from takes each image's own tags from a dataset (a tags \
+                CSV of path,tags, or a COCO or VOC folder). Exports: --masks writes <name>_mask_<class>.png (0/255) and \
                 --probabilities <name>_prob_<class>.png (probability × 255) for every class \
                 present; --summary writes <name>.json; --coco FILE writes COCO-style results \
                 (image_id, category_id = label id, segmentation as compressed RLE, score = mean \
@@ -44,6 +51,35 @@ extension DivSegRegistry {
         @OptionGroup var registryOptions: RegistryOptions
         @OptionGroup var backbone: BackboneOptions
         @OptionGroup var crf: CRFOptions
+        @OptionGroup var adjustmentOptions: AdjustmentOptions
+        @Option(help: ArgumentHelp("The classes every input image is known to contain (comma-separated registry class names): only these and background are labelled, with the rules for tagged images.",
+                                   valueName: "class,class"))
+        var tags: String?
+        @Option(name: .customLong("tags-from"),
+                help: ArgumentHelp("Take each input image's tags from this dataset (tags:FILE.csv, coco:DIR or voc:DIR; matched by the image's path; tags that are not registry classes are ignored).",
+                                   valueName: "dataset"))
+        var tagsFrom: String?
+
+        func validate() throws {
+            if tags != nil && tagsFrom != nil {
+                throw ValidationError("--tags gives every image the same tags and --tags-from each image its own: pass one of them.")
+            }
+        }
+
+        /// Each image's tags from a dataset, restricted to the registry's classes; every image
+        /// must be in the dataset (matched by its resolved path), or nothing is segmented.
+        static func tags(of images: [String], from spec: String, classes: Set<String>) throws -> [[String]] {
+            func key(_ path: String) -> String { URL(fileURLWithPath: path).standardizedFileURL.resolvingSymlinksInPath().path }
+            var byPath: [String: Set<String>] = [:]
+            for sample in try Dataset.open(spec: spec).samples { byPath[key(sample.imagePath)] = sample.tags }
+            let missing = images.filter { byPath[key($0)] == nil }
+            guard missing.isEmpty else {
+                throw CommandFailure("\(missing.count) of the \(images.count) images have no entry in \(spec) (--tags-from), e.g. "
+                    + missing.prefix(3).joined(separator: ", ")
+                    + ": add them to the dataset, or segment them in a separate run without --tags-from.")
+            }
+            return images.map { byPath[key($0)]!.intersection(classes).sorted() }
+        }
 
         /// The files written for one input image.
         struct Outputs {
@@ -110,8 +146,17 @@ extension DivSegRegistry {
                     otherInputs: [weightsPath])
             }
             try checkOutputs(classes: [])
-            let segmenter = try Backbone.load(weightsAt: weightsPath).registry(at: registryOptions.directory)
+            var segmenter = try Backbone.load(weightsAt: weightsPath).registry(at: registryOptions.directory)
                 .segmenter(crf: crfParameters, allowStale: allowStale)
+            adjustmentOptions.configure(&segmenter.pipeline)
+            let classes = segmenter.pipeline.segmenter.classes
+            let sameTags = try tags.map { list in
+                let names = list.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+                // Checked before any image: a misspelt class would otherwise remove that class from every result.
+                _ = try PredictionAdjustment.allowedChannels(tags: names, channelNames: classes)
+                return names
+            }
+            let tagsByImage = try tagsFrom.map { try Self.tags(of: images, from: $0, classes: Set(classes.dropFirst())) }
             for problem in segmenter.registry.problems { printError("warning: \(problem)") }
             if let warning = segmenter.staleWarning { printError("warning: \(warning)") }
             // The per-class files too, now that the classes are known.
@@ -124,7 +169,7 @@ extension DivSegRegistry {
             let imageIDs = Self.imageIDs(stems: outputs.map(\.stem))
             for (index, (path, files)) in zip(images, outputs).enumerated() {
                 do {
-                    let result = try segmenter.segment(imageAt: path)
+                    let result = try segmenter.segment(imageAt: path, tags: tagsByImage?[index] ?? sameTags)
                     try PNGEncoder.write(result.labels, palette: result.palette, to: files.labels)
                     try PNGEncoder.write(result.overlayWithLegend(), to: files.overlay)
                     let named = result.areas.map {

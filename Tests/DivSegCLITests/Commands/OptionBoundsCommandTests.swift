@@ -61,6 +61,13 @@ struct OptionBoundsCommandTests {
         Case(arguments: evaluate + ["--crf-bilateral-weight", "-1"], option: "--crf-bilateral-weight", expected: ["0.0...1000.0"]),
         Case(arguments: evaluate + ["--crf", "--crf-bilateral-weight", "nan"], option: "--crf-bilateral-weight",
              expected: ["0.0...1000.0"]),
+        // Issue #11, lever 8: the prediction rules.
+        Case(arguments: segment + ["--background-bias", "nan"], option: "--background-bias", expected: ["-50.0...50.0"]),
+        Case(arguments: evaluate + ["--background-bias", "-1e9"], option: "--background-bias", expected: ["-50.0...50.0"]),
+        Case(arguments: evaluate + ["--min-class-area", "2"], option: "--min-class-area", expected: ["0.0...1.0", "fraction"]),
+        Case(arguments: segment + ["--min-class-area=-0.1"], option: "--min-class-area", expected: ["0.0...1.0"]),
+        Case(arguments: segment + ["--no-adjust", "--background-bias", "-1"], option: "--no-adjust",
+             expected: ["--background-bias"]),
         // Learning rates and negative ratios.
         Case(arguments: train + ["--learning-rate", "nan"], option: "--learning-rate", expected: ["1e-08...1.0"]),
         Case(arguments: train + ["--learning-rate", "0"], option: "--learning-rate", expected: ["1e-08...1.0"]),
@@ -102,7 +109,7 @@ struct OptionBoundsCommandTests {
     @Test("help texts state each numeric option's bound",
           arguments: [("retrain", ["1...100", "0...500", "0.0...10.0", "1...64", "0.0...86400.0"]),
                       ("add", ["1...100", "0...500", "0.0...86400.0"]),
-                      ("segment", ["0...100", "0.0...1000.0", "0.01...10000.0", "0.01...100.0"]),
+                      ("segment", ["0...100", "0.0...1000.0", "0.01...10000.0", "0.01...100.0", "-50.0...50.0", "0.0...1.0"]),
                       ("evaluate", ["1 or more", "0...100"]),
                       ("train", ["1e-08...1.0", "0.01 or more", "physical memory", "18446744073709551615"]),
                       ("baseline-cam", ["1...100000", "1e-07...1.0"]),

@@ -169,6 +169,49 @@ struct SegmentOutputCommandTests {
         }
     }
 
+    @Test("--tags: only the tagged classes and background are labelled; a misspelt tag is refused before any image")
+    func tags() throws {
+        let dir = try Self.workspace()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let image = dir + "/photos/000000000025.jpg"      // giraffes
+        func classes(_ extra: [String]) throws -> [String: Double] {
+            let run = try CLIRunner.run(["segment", image, "--registry", dir + "/classes", "--out", dir + "/out", "--json"] + extra)
+            #expect(run.status == 0, "\(run.stderr)")
+            let summary = (try JSONSerialization.jsonObject(with: Data(run.stdout.utf8)) as! [[String: Any]])[0]
+            return Dictionary(uniqueKeysWithValues: (summary["classes"] as! [[String: Any]]).map {
+                ($0["name"] as! String, $0["area"] as! Double)
+            })
+        }
+        let untagged = try classes([]), tagged = try classes(["--tags", "giraffe"])
+        #expect(Set(tagged.keys).isSubset(of: ["background", "giraffe"]))
+        // The tagged rules lower background by 12 where the untagged ones lower it by 3.
+        #expect(tagged["giraffe", default: 0] >= untagged["giraffe", default: 0])
+        #expect(tagged["giraffe", default: 0] > 0.05)
+
+        let typo = try CLIRunner.run(["segment", image, "--registry", dir + "/classes", "--out", dir + "/typo",
+                                      "--tags", "giraffe,girafe"])
+        #expect(typo.status != 0)
+        // The message names the bad tag and lists the registry's classes.
+        #expect(typo.stderr.contains("'girafe'") && typo.stderr.contains("elephant"), "\(typo.stderr)")
+        #expect(!FileManager.default.fileExists(atPath: dir + "/typo/000000000025.png"))
+
+        // --tags-from: each image's own tags from a tags CSV (tags outside the registry ignored);
+        // an image the CSV does not list stops the run before anything is written.
+        try "path,tags\n000000000025.jpg,giraffe;bowl\n000000000034.jpg,zebra\n"
+            .write(toFile: dir + "/photos/tags.csv", atomically: true, encoding: .utf8)
+        let fromCSV = try CLIRunner.run(["segment", image, dir + "/photos/000000000034.jpg", "--registry", dir + "/classes",
+                                         "--out", dir + "/csv", "--json", "--tags-from", "tags:" + dir + "/photos/tags.csv"])
+        #expect(fromCSV.status == 0, "\(fromCSV.stderr)")
+        let summaries = try JSONSerialization.jsonObject(with: Data(fromCSV.stdout.utf8)) as! [[String: Any]]
+        let names = summaries.map { Set(($0["classes"] as! [[String: Any]]).map { $0["name"] as! String }) }
+        #expect(names.count == 2 && names[0].isSubset(of: ["background", "giraffe"]) && names[1] == ["background"])
+        let unlisted = try CLIRunner.run(["segment", image, dir + "/photos/more/000000000072.jpg", "--registry", dir + "/classes",
+                                          "--out", dir + "/unlisted", "--tags-from", "tags:" + dir + "/photos/tags.csv"])
+        #expect(unlisted.status != 0 && unlisted.stderr.contains("000000000072.jpg") && unlisted.stderr.contains("--tags-from"),
+                "\(unlisted.stderr)")
+        #expect(!FileManager.default.fileExists(atPath: dir + "/unlisted/000000000025.png"))
+    }
+
     @Test("--out defaults to ./divseg-output; localize takes several images and draws a colour bar")
     func defaultsAndLocalize() throws {
         let dir = try Self.workspace()

@@ -456,7 +456,8 @@ struct DenseCRFPipelineTests {
         let (segmenter, _) = try Self.fixture()
         let extractor = try HypercolumnExtractor(weightsAt: SharedData.weights)
         let image = try CRFFixture.image("000000000025")
-        var pipeline = SegmentationPipeline(extractor: extractor, segmenter: segmenter, channelLabels: [0, 25, 22])
+        var pipeline = SegmentationPipeline(extractor: extractor, segmenter: segmenter, channelLabels: [0, 25, 22],
+                                            adjustment: .none)
         let logits = try pipeline.logits(image)
         let plain = try pipeline.segment(image)
         #expect(plain == LabelUpsampler.labels(fromLogits: logits, height: image.height, width: image.width,
@@ -482,7 +483,7 @@ struct DenseCRFPipelineTests {
         let byPath = Dictionary(uniqueKeysWithValues: zip(samples.sorted { $0.id < $1.id }.map(\.imagePath),
                                                           cases.sorted { $0.id < $1.id }.map(\.compact)))
         let parameters = DenseCRFParameters(iterations: 3)
-        let pipeline = SegmentationPipeline(extractor: extractor, segmenter: segmenter)
+        let pipeline = SegmentationPipeline(extractor: extractor, segmenter: segmenter, adjustment: .none)
         let evaluator = SegmentationEvaluator(pipeline: pipeline, features: { byPath[$0]! }, crf: parameters)
         let scores = try evaluator.evaluate(samples)
 
@@ -495,7 +496,8 @@ struct DenseCRFPipelineTests {
         }
         #expect(scores == (try SegmentationScores(matrix: matrix, classNames: segmenter.classes)))
         // The pipeline's own CRF is the default; no CRF gives other scores.
-        let viaPipeline = SegmentationEvaluator(pipeline: SegmentationPipeline(extractor: extractor, segmenter: segmenter, crf: parameters),
+        let viaPipeline = SegmentationEvaluator(pipeline: SegmentationPipeline(extractor: extractor, segmenter: segmenter, crf: parameters,
+                                                                                     adjustment: .none),
                                                 features: { byPath[$0]! })
         #expect(viaPipeline.crf == parameters)
         let plain = try SegmentationEvaluator(pipeline: pipeline, features: { byPath[$0]! }).evaluate(samples)
