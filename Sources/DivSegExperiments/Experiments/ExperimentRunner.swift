@@ -159,7 +159,7 @@ public struct ExperimentRunner: Sendable {
             return String(decoding: data, as: UTF8.self)
         }
         let trainingKeys = plan.map { "\($0.localizers)|\(text($0.sampler))" }
-        let evaluationKeys = plan.indices.map { "\(trainingKeys[$0])|\(text(plan[$0].crf))" }
+        let evaluationKeys = plan.indices.map { "\(trainingKeys[$0])|\(text(plan[$0].crf))|\(plan[$0].adjustment ?? .none)" }
         let trainings = ordered(trainingKeys)
         let steps = trainings.count + ordered(evaluationKeys).count
         var step = 0
@@ -214,14 +214,16 @@ public struct ExperimentRunner: Sendable {
             report.rows[owner].trainingSeconds = result.trainingSeconds
 
             // The experiment tables compare training variants as the paper scores them: the
-            // segmenter's plain argmax, without the prediction rules `evaluate` applies by default.
-            let pipeline = SegmentationPipeline(extractor: extractor, segmenter: result.segmenter, adjustment: .none)
+            // segmenter's plain argmax, except in the rows that name prediction rules.
+            let plainPipeline = SegmentationPipeline(extractor: extractor, segmenter: result.segmenter, adjustment: .none)
             for evaluationKey in ordered(rowsOfTraining.map { evaluationKeys[$0] }) {
                 let rows = rowsOfTraining.filter { evaluationKeys[$0] == evaluationKey }
                 let first = rows[0]
                 step += 1
                 let evaluationStart = Date()
                 do {
+                    var pipeline = plainPipeline
+                    pipeline.adjustment = plan[first].adjustment ?? .none
                     let evaluator = SegmentationEvaluator(pipeline: pipeline, features: features, crf: plan[first].crf)
                     let scores = try evaluator.evaluate(samples) { [step] done, total in
                         events?(.evaluating(step: step, steps: steps, variant: plan[first], done: done, total: total))

@@ -68,14 +68,18 @@ public struct ExperimentVariant: Sendable, Codable, Equatable {
     public var sampler: PointSampler
     /// The dense CRF applied to the predictions, nil for the plain upsampled argmax.
     public var crf: DenseCRFParameters?
+    /// The prediction rules applied before the argmax (and the CRF); nil for the segmenter's
+    /// plain argmax, as the paper predicts (every row but the `+rules` ones).
+    public var adjustment: PredictionAdjustment?
     /// The paper's mIoU for this setting (VOC 2012 val), when it reports one.
     public var paperMIoU: Double?
     /// The sampler in words, e.g. `diverse, k = 20` or `dense (threshold 0.2, stride 4)`.
     public var sampling: String
 
     public init(table: Table, id: String, name: String, localizers: String, sampler: PointSampler,
-                crf: DenseCRFParameters? = nil, paperMIoU: Double? = nil) {
+                crf: DenseCRFParameters? = nil, adjustment: PredictionAdjustment? = nil, paperMIoU: Double? = nil) {
         self.table = table
+        self.adjustment = adjustment
         self.id = id
         self.name = name
         self.localizers = localizers
@@ -195,6 +199,14 @@ public struct ExperimentVariant: Sendable, Codable, Equatable {
             plan.append(ExperimentVariant(table: .crf, id: "crf/\(slug(s))+crf", name: label(s) + " + CRF", localizers: main,
                                           sampler: s, crf: .segmenterDefault, paperMIoU: crfPaper ? Paper.withCRF : nil))
         }
+        // divseg's prediction rules (issue #11, lever 8), with and without the CRF, on the
+        // default sampler's segmenter: the rows `segment` and `evaluate` give by default.
+        plan.append(ExperimentVariant(table: .crf, id: "crf/\(slug(defaultSampler))+rules",
+                                      name: label(defaultSampler) + " + prediction rules", localizers: main,
+                                      sampler: defaultSampler, adjustment: .untagged))
+        plan.append(ExperimentVariant(table: .crf, id: "crf/\(slug(defaultSampler))+rules+crf",
+                                      name: label(defaultSampler) + " + prediction rules + CRF", localizers: main,
+                                      sampler: defaultSampler, crf: .segmenterDefault, adjustment: .untagged))
         return plan
     }
 }

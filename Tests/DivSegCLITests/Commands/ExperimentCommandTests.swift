@@ -30,7 +30,8 @@ struct ExperimentCommandTests {
         #expect(first.stdout.contains("| k = 1 |"))
         let firstRows = try rows(out)
         let expected = ["sampling/dense", "sampling/diverse-k20", "points/k1", "points/k20",
-                        "localizers/registry/dense", "localizers/small/dense", "crf/dense", "crf/dense+crf"]
+                        "localizers/registry/dense", "localizers/small/dense", "crf/dense", "crf/dense+crf",
+                        "crf/dense+rules", "crf/dense+rules+crf"]
         #expect(firstRows.map { $0["id"] as? String } == expected)
         for row in firstRows {
             let id = row["id"] as! String
@@ -48,6 +49,8 @@ struct ExperimentCommandTests {
         #expect(row(firstRows, "localizers/registry/dense")["repeatOf"] as? String == "sampling/dense")
         #expect(row(firstRows, "crf/dense")["repeatOf"] as? String == "sampling/dense")
         #expect(row(firstRows, "crf/dense+crf")["segmenterFrom"] as? String == "sampling/dense")
+        #expect(row(firstRows, "crf/dense+rules")["segmenterFrom"] as? String == "sampling/dense")
+        #expect(row(firstRows, "crf/dense+rules")["repeatOf"] == nil, "the rules are a setting of their own")
         #expect((row(firstRows, "points/k1")["variant"] as? [String: Any])?["paperMIoU"] as? Double == 35.1)
         // The first run samples every image (fresh stores); the registries stay as they were.
         let trained = firstRows.filter { $0["samples"] != nil && $0["repeatOf"] == nil }

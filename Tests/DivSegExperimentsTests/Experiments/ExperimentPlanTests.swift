@@ -31,8 +31,11 @@ struct ExperimentPlanTests {
         #expect(paper["localizers/mlp-global/diverse-k20"] == 40.6 && paper["localizers/mlp-pixel/diverse-k20"] == 38.0)
         #expect(paper["localizers/mlp-global/dense"]! == nil && paper["localizers/registry/diverse-k20"]! == nil)
         let crf = plan.filter { $0.table == .crf }
-        #expect(crf.map(\.id) == ["crf/dense", "crf/dense+crf", "crf/diverse-k20", "crf/diverse-k20+crf"])
-        #expect(crf.map { $0.crf != nil } == [false, true, false, true])
+        #expect(crf.map(\.id) == ["crf/dense", "crf/dense+crf", "crf/diverse-k20", "crf/diverse-k20+crf",
+                                   "crf/dense+rules", "crf/dense+rules+crf"])
+        #expect(crf.map { $0.crf != nil } == [false, true, false, true, false, true])
+        // Only the `+rules` rows apply the prediction rules; the others are the paper's plain argmax.
+        #expect(crf.map(\.adjustment) == [nil, nil, nil, nil, .untagged, .untagged])
         #expect(paper["crf/diverse-k20"] == 40.6 && paper["crf/diverse-k20+crf"] == 45.2)
         #expect(plan.first { $0.id == "sampling/dense" }!.name == "dense (threshold 0.2, stride 4) — default")
         #expect(plan.allSatisfy { $0.table == .localizers || $0.localizers == "registry" })
@@ -55,7 +58,8 @@ struct ExperimentPlanTests {
                                                    quick: true)
         #expect(Set(quick.map(\.id)).isSubset(of: Set(full.map(\.id))))
         #expect(quick.map(\.id) == ["sampling/dense", "sampling/diverse-k20", "points/k1", "points/k20",
-                                    "localizers/a/dense", "localizers/b/dense", "crf/dense", "crf/dense+crf"])
+                                    "localizers/a/dense", "localizers/b/dense", "crf/dense", "crf/dense+crf",
+                                    "crf/dense+rules", "crf/dense+rules+crf"])
     }
 
     @Test("the report's Markdown shows every table, repeats and failures; its JSON round-trips")
