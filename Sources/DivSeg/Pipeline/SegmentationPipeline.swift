@@ -20,7 +20,7 @@ public struct SegmentationPipeline: Sendable {
     public let segmenter: Segmenter
     /// The label written for each segmenter channel (channel 0 = background = 0).
     public let channelLabels: [UInt8]
-    /// When set, ``segment(_:)`` refines the segmenter's upsampled probabilities with a dense
+    /// When set, ``segment(_:tags:)`` refines the segmenter's upsampled probabilities with a dense
     /// CRF on the image (validated when segmenting).
     public var crf: DenseCRFParameters?
     /// The rules applied to the logits of an image whose tags are not known
