@@ -64,6 +64,10 @@ extension DivSegRegistry {
             if tags != nil && tagsFrom != nil {
                 throw ValidationError("--tags gives every image the same tags and --tags-from each image its own: pass one of them.")
             }
+            if let tags, tags.split(separator: ",").allSatisfy({ $0.trimmingCharacters(in: .whitespaces).isEmpty }) {
+                // An empty list would label every pixel background without a word.
+                throw ValidationError("--tags '\(tags)' names no class: list the classes the images contain, e.g. --tags giraffe,person.")
+            }
         }
 
         /// Each image's tags from a dataset, restricted to the registry's classes; every image

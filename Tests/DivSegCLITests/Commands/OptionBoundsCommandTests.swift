@@ -68,6 +68,9 @@ struct OptionBoundsCommandTests {
         Case(arguments: segment + ["--min-class-area=-0.1"], option: "--min-class-area", expected: ["0.0...1.0"]),
         Case(arguments: segment + ["--no-adjust", "--background-bias", "-1"], option: "--no-adjust",
              expected: ["--background-bias"]),
+        Case(arguments: segment + ["--tags", " , "], option: "--tags", expected: ["names no class"]),
+        Case(arguments: segment + ["--tags", "giraffe", "--tags-from", "tags:x.csv"], option: "--tags-from",
+             expected: ["pass one of them"]),
         // Learning rates and negative ratios.
         Case(arguments: train + ["--learning-rate", "nan"], option: "--learning-rate", expected: ["1e-08...1.0"]),
         Case(arguments: train + ["--learning-rate", "0"], option: "--learning-rate", expected: ["1e-08...1.0"]),
