@@ -29,12 +29,13 @@ struct ClassRegistryTests {
         // Segmenting needs no feature cache, and creates no folder for one.
         #expect(!FileManager.default.fileExists(atPath: unusedCache))
 
-        // The seven calls the façade replaces.
+        // The eight calls the façade replaces.
         let snapshot = try Registry.open(SharedData.shippedRegistry,
                                          backbone: try BackboneIdentity.vgg16(weightsAt: SharedData.weights))
-        let pipeline = SegmentationPipeline(extractor: try HypercolumnExtractor(weightsAt: SharedData.weights),
-                                            segmenter: try snapshot.loadSegmenter(),
-                                            channelLabels: snapshot.channelLabels)
+        let segmenter = try snapshot.loadSegmenter()
+        var pipeline = SegmentationPipeline(extractor: try HypercolumnExtractor(weightsAt: SharedData.weights),
+                                            segmenter: segmenter, channelLabels: snapshot.channelLabels)
+        pipeline.localizerFusion = try snapshot.localizerFusion(channels: segmenter.classes)
         let expected = try pipeline.segment(try ImageDecoder.decodeRGB(contentsOf: image))
         #expect(result.labels == expected)
         #expect(backbone.identity == (try BackboneIdentity.vgg16(weightsAt: SharedData.weights)))

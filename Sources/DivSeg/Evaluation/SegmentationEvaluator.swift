@@ -18,6 +18,10 @@ public struct SegmentationEvaluator: Sendable {
     public var pipeline: SegmentationPipeline
     /// Where features come from (e.g. a ``FeatureCache``); nil computes them.
     public var features: (@Sendable (_ imagePath: String) throws -> CompactHypercolumns)?
+    /// Where the mirror image's features come from when the pipeline's
+    /// ``SegmentationPipeline/testTimeFlip`` is set and ``features`` is given (e.g. a
+    /// ``FeatureCache`` with `flipped: true`); nil computes them from the decoded image.
+    public var mirrorFeatures: (@Sendable (_ imagePath: String) throws -> CompactHypercolumns)?
     /// Dense-CRF refinement of every prediction; nil evaluates the plain upsampled argmax.
     /// The CRF needs each image at the ground truth's size, so images are decoded even when
     /// features come from `features`.
@@ -96,10 +100,16 @@ public struct SegmentationEvaluator: Sendable {
                 return Run(matrix: matrix, imagesDone: index, imagesTotal: samples.count)
             }
             guard let truth = try sample.groundTruth(classes: Array(classes.dropFirst())) else { continue }
-            let image = features == nil || crf != nil ? try ImageDecoder.decodeRGB(contentsOf: sample.imagePath) : nil
+            let needsImage = features == nil || crf != nil || (pipeline.testTimeFlip && mirrorFeatures == nil)
+            let image = needsImage ? try ImageDecoder.decodeRGB(contentsOf: sample.imagePath) : nil
             let raw: Tensor
             if let features {
-                raw = try pipeline.segmenter.logits(try features(sample.imagePath))
+                var mirror: CompactHypercolumns?
+                if pipeline.testTimeFlip {
+                    mirror = try mirrorFeatures?(sample.imagePath)
+                        ?? pipeline.extractor.extractCompact(from: FeatureCache.mirrored(image!))
+                }
+                raw = try pipeline.logits(features: try features(sample.imagePath), mirrorFeatures: mirror)
             } else {
                 raw = try pipeline.logits(image!)
             }

@@ -498,7 +498,7 @@ public struct FeatureCache: Sendable {
     }
 
     /// The image mirrored left to right.
-    static func mirrored(_ image: Image) -> Image {
+    @_spi(Testing) public static func mirrored(_ image: Image) -> Image {
         var pixels = image.pixels
         let c = image.channels, w = image.width
         for y in 0..<image.height {

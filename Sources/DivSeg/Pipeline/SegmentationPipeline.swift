@@ -1,7 +1,8 @@
 import DivSegCore
 import DivSegIO
 
-/// Image in, label map out: features → segmenter logits on the 64×84 grid → the prediction
+/// Image in, label map out: features → segmenter logits on the 64×84 grid (plus the classes'
+/// localizer maps, ``localizerFusion``) → the prediction
 /// rules (``PredictionAdjustment``: background bias, small classes removed, the image's tags
 /// when known) → bilinear upsampling of the logits to the original size → argmax
 /// (TheMethod.md, "Prediction"), or, with `crf` set, softmax → dense CRF (``DenseCRF``) → argmax.
@@ -29,6 +30,13 @@ public struct SegmentationPipeline: Sendable {
     public var adjustment: PredictionAdjustment
     /// The rules applied, after the restriction to its tags, to an image whose tags are given.
     public var taggedAdjustment: PredictionAdjustment
+    /// Test-time flip (`segment --tta`): the logits are the mean of the image's own and those of
+    /// its mirror image brought back to the image's columns — a second backbone run per image
+    /// (issue #11, lever 4; its gain and cost are in docs/RESULTS.md). False by default.
+    public var testTimeFlip = false
+    /// The classes' localizer maps added to the logits before the rules (``LocalizerFusion``;
+    /// a registry's pipelines set it with the default weight); nil: the segmenter's alone.
+    public var localizerFusion: LocalizerFusion?
 
     public init(extractor: HypercolumnExtractor, segmenter: Segmenter, channelLabels: [UInt8]? = nil,
                 crf: DenseCRFParameters? = nil, adjustment: PredictionAdjustment = .untagged,
@@ -43,9 +51,41 @@ public struct SegmentationPipeline: Sendable {
                      "one label per segmenter channel is needed (\(segmenter.classes.count))")
     }
 
-    /// Logits `[classes, 64, 84]` of an image, as the segmenter gives them (no rules applied).
+    /// Logits `[classes, 64, 84]` of an image before the rules: the segmenter's, with the
+    /// localizers' maps added when ``localizerFusion`` is set, and with ``testTimeFlip``
+    /// averaged with the mirror image's.
     public func logits(_ image: Image) throws -> Tensor {
-        try segmenter.logits(extractor.extract(from: image))
+        if localizerFusion != nil {
+            // The localizers read block5_conv3, which the compact form keeps as it is.
+            return try logits(features: extractor.extractCompact(from: image),
+                              mirrorFeatures: testTimeFlip ? extractor.extractCompact(from: FeatureCache.mirrored(image)) : nil)
+        }
+        let own = try segmenter.logits(extractor.extract(from: image))
+        guard testTimeFlip else { return own }
+        return Self.mean(own, mirror: try segmenter.logits(extractor.extract(from: FeatureCache.mirrored(image))))
+    }
+
+    /// The logits from an image's features, as ``logits(_:)`` computes them from the image:
+    /// with ``localizerFusion`` the maps added, with ``testTimeFlip`` averaged with the
+    /// logits of the mirror image's features (e.g. a ``FeatureCache`` entry with
+    /// `flipped: true`), flipped back first.
+    ///
+    /// - Precondition: `mirrorFeatures` is given when ``testTimeFlip`` is set.
+    public func logits(features: CompactHypercolumns, mirrorFeatures: CompactHypercolumns?) throws -> Tensor {
+        let own = try fused(segmenter.logits(features), features)
+        guard testTimeFlip else { return own }
+        guard let mirrorFeatures else { preconditionFailure("testTimeFlip needs the mirror image's features") }
+        return Self.mean(own, mirror: try fused(segmenter.logits(mirrorFeatures), mirrorFeatures))
+    }
+
+    private func fused(_ logits: Tensor, _ features: CompactHypercolumns) -> Tensor {
+        localizerFusion?.apply(to: logits, features: features) ?? logits
+    }
+
+    /// The mean of `own` and the mirror image's logits flipped back to the image's columns.
+    @_spi(Testing) public static func mean(_ own: Tensor, mirror: Tensor) -> Tensor {
+        let back = ScoreMapAugmentation.mirrored(mirror.scalars, width: own.shape[own.rank - 1])
+        return Tensor(shape: own.shape, scalars: zip(own.scalars, back).map { 0.5 * ($0 + $1) })
     }
 
     /// The logits after the prediction rules: ``adjustment`` when `tags` is nil, else only the

@@ -159,7 +159,7 @@ public struct ExperimentRunner: Sendable {
             return String(decoding: data, as: UTF8.self)
         }
         let trainingKeys = plan.map { "\($0.localizers)|\(text($0.sampler))" }
-        let evaluationKeys = plan.indices.map { "\(trainingKeys[$0])|\(text(plan[$0].crf))|\(plan[$0].adjustment ?? .none)" }
+        let evaluationKeys = plan.indices.map { "\(trainingKeys[$0])|\(text(plan[$0].crf))|\(plan[$0].adjustment ?? .none)|\(plan[$0].localizerWeight ?? 0)" }
         let trainings = ordered(trainingKeys)
         let steps = trainings.count + ordered(evaluationKeys).count
         var step = 0
@@ -224,6 +224,9 @@ public struct ExperimentRunner: Sendable {
                 do {
                     var pipeline = plainPipeline
                     pipeline.adjustment = plan[first].adjustment ?? .none
+                    if let weight = plan[first].localizerWeight {
+                        pipeline.localizerFusion = try set.registry.localizerFusion(channels: result.segmenter.classes, weight: weight)
+                    }
                     let evaluator = SegmentationEvaluator(pipeline: pipeline, features: features, crf: plan[first].crf)
                     let scores = try evaluator.evaluate(samples) { [step] done, total in
                         events?(.evaluating(step: step, steps: steps, variant: plan[first], done: done, total: total))

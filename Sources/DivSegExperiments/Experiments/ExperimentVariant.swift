@@ -71,15 +71,20 @@ public struct ExperimentVariant: Sendable, Codable, Equatable {
     /// The prediction rules applied before the argmax (and the CRF); nil for the segmenter's
     /// plain argmax, as the paper predicts (every row but the `+rules` ones).
     public var adjustment: PredictionAdjustment?
+    /// The weight of the classes' localizer maps added to the logits before the rules
+    /// (``LocalizerFusion``); nil for none (every row but the `+rules` ones).
+    public var localizerWeight: Float?
     /// The paper's mIoU for this setting (VOC 2012 val), when it reports one.
     public var paperMIoU: Double?
     /// The sampler in words, e.g. `diverse, k = 20` or `dense (threshold 0.2, stride 4)`.
     public var sampling: String
 
     public init(table: Table, id: String, name: String, localizers: String, sampler: PointSampler,
-                crf: DenseCRFParameters? = nil, adjustment: PredictionAdjustment? = nil, paperMIoU: Double? = nil) {
+                crf: DenseCRFParameters? = nil, adjustment: PredictionAdjustment? = nil, localizerWeight: Float? = nil,
+                paperMIoU: Double? = nil) {
         self.table = table
         self.adjustment = adjustment
+        self.localizerWeight = localizerWeight
         self.id = id
         self.name = name
         self.localizers = localizers
@@ -199,14 +204,16 @@ public struct ExperimentVariant: Sendable, Codable, Equatable {
             plan.append(ExperimentVariant(table: .crf, id: "crf/\(slug(s))+crf", name: label(s) + " + CRF", localizers: main,
                                           sampler: s, crf: .segmenterDefault, paperMIoU: crfPaper ? Paper.withCRF : nil))
         }
-        // divseg's prediction rules (issue #11, lever 8), with and without the CRF, on the
-        // default sampler's segmenter: the rows `segment` and `evaluate` give by default.
+        // divseg's prediction rules (issue #11, levers 8 and 9: the localizers' maps added,
+        // background bias, small classes removed), with and without the CRF, on the default
+        // sampler's segmenter: the rows `segment` and `evaluate` give by default.
         plan.append(ExperimentVariant(table: .crf, id: "crf/\(slug(defaultSampler))+rules",
                                       name: label(defaultSampler) + " + prediction rules", localizers: main,
-                                      sampler: defaultSampler, adjustment: .untagged))
+                                      sampler: defaultSampler, adjustment: .untagged, localizerWeight: LocalizerFusion.defaultWeight))
         plan.append(ExperimentVariant(table: .crf, id: "crf/\(slug(defaultSampler))+rules+crf",
                                       name: label(defaultSampler) + " + prediction rules + CRF", localizers: main,
-                                      sampler: defaultSampler, crf: .segmenterDefault, adjustment: .untagged))
+                                      sampler: defaultSampler, crf: .segmenterDefault, adjustment: .untagged,
+                                      localizerWeight: LocalizerFusion.defaultWeight))
         return plan
     }
 }

@@ -71,8 +71,10 @@ public struct ClassRegistry: Sendable {
         try Registry.open(directory, backbone: backbone.identity)
     }
 
-    /// A pipeline that segments with the registry's segmenter and writes the registry's
-    /// label ids (not segmenter channel numbers).
+    /// A pipeline that segments with the registry's segmenter, its classes' localizer maps
+    /// added at the default weight (``SegmentationPipeline/localizerFusion``; set it to nil
+    /// for the segmenter alone), and writes the registry's label ids (not segmenter channel
+    /// numbers).
     ///
     /// - Parameter crf: refine with the dense CRF (nil: plain upsampled argmax).
     /// - Throws: ``RegistryError/noSegmenter(_:)`` or ``RegistryError/staleSegmenter(_:)``
@@ -84,8 +86,11 @@ public struct ClassRegistry: Sendable {
     /// The pipeline of one snapshot, so that a caller that also reads the snapshot's names
     /// sees the same class set as the segmenter.
     func pipeline(for registry: Registry, crf: DenseCRFParameters?) throws -> SegmentationPipeline {
-        SegmentationPipeline(extractor: backbone.extractor, segmenter: try registry.loadSegmenter(),
-                             channelLabels: registry.channelLabels, crf: crf)
+        let segmenter = try registry.loadSegmenter()
+        var pipeline = SegmentationPipeline(extractor: backbone.extractor, segmenter: segmenter,
+                                            channelLabels: registry.channelLabels, crf: crf)
+        pipeline.localizerFusion = try registry.localizerFusion(channels: segmenter.classes)
+        return pipeline
     }
 
     /// The registry's segmenter, loaded once for many images.
@@ -103,8 +108,9 @@ public struct ClassRegistry: Sendable {
             return ImageSegmenter(registry: registry, pipeline: try pipeline(for: registry, crf: crf), staleWarning: nil)
         } catch RegistryError.staleSegmenter where allowStale {
             let stale = try registry.loadStaleSegmenter()
-            let pipeline = SegmentationPipeline(extractor: backbone.extractor, segmenter: stale.segmenter,
+            var pipeline = SegmentationPipeline(extractor: backbone.extractor, segmenter: stale.segmenter,
                                                 channelLabels: stale.channelLabels, crf: crf)
+            pipeline.localizerFusion = try registry.localizerFusion(channels: stale.segmenter.classes)
             return ImageSegmenter(registry: registry, pipeline: pipeline, staleWarning: stale.summary)
         }
     }

@@ -16,8 +16,9 @@ extension DivSegRegistry {
                 VOC protocol: one confusion matrix over all pixels of the split at original \
                 resolution, label 255 ignored; classes not in the registry count as background; \
                 a class absent from both ground truth and prediction is left out of the mean. \
-                Predictions follow `segment`'s rules (background bias, small classes removed; \
-                --no-adjust for the plain argmax); --oracle-tags segments each image as if its \
+                Predictions follow `segment`'s rules (the classes' localizer maps added, \
+                background bias, small classes removed; --no-adjust for the plain argmax); \
+                --tta averages each image's logits with its mirror image's; --oracle-tags segments each image as if its \
                 tags were known, taken from its mask. --crf refines every prediction with the \
                 dense CRF first. Features come from the \
                 feature cache (--cache; computed and stored when missing) unless --no-cache. \
@@ -47,6 +48,9 @@ extension DivSegRegistry {
         @OptionGroup var backbone: BackboneOptions
         @OptionGroup var crf: CRFOptions
         @OptionGroup var adjustmentOptions: AdjustmentOptions
+        @Flag(name: .customLong("tta"),
+              help: "Test-time flip: average the segmenter's logits with the mirror image's (a second backbone run per image; mirror features are cached like the image's).")
+        var tta = false
         @Flag(name: .customLong("oracle-tags"),
               help: "Diagnostic: segment each image as if its tags were known (the classes of its ground-truth mask), as `segment --tags` does.")
         var oracleTags = false
@@ -79,13 +83,16 @@ extension DivSegRegistry {
             let extractor = try HypercolumnExtractor(weightsAt: weights)
             var pipeline = SegmentationPipeline(extractor: extractor, segmenter: try registry.loadSegmenter(),
                                                 crf: crfParameters)
-            adjustmentOptions.configure(&pipeline)
+            try adjustmentOptions.configure(&pipeline, registry: registry)
+            pipeline.testTimeFlip = tta
             var provider: (@Sendable (String) throws -> CompactHypercolumns)?
+            var mirrorProvider: (@Sendable (String) throws -> CompactHypercolumns)?
             var cache: FeatureCache?
             if cached { printError("note: --cached is no longer needed: the feature cache is used by default (--no-cache skips it)") }
             if !noCache {
                 let opened = try cacheOptions.open(weights: weights)
                 provider = { path in try opened.features(for: path, extractor: extractor) }
+                mirrorProvider = { path in try opened.features(for: path, extractor: extractor, flipped: true) }
                 cache = opened
             }
             var samples = try Dataset.open(spec: dataset, split: split).samples.filter { $0.hasGroundTruth && $0.imageExists }
@@ -100,14 +107,16 @@ extension DivSegRegistry {
                            + "\(FeaturePlan(cache: cache, imagePaths: samples.map(\.imagePath), entry: .full))")
             }
             if let shard = sharded {
-                let run = ["dataset": dataset, "split": split ?? "all", "limit": limit.map(String.init) ?? "none",
+                var run = ["dataset": dataset, "split": split ?? "all", "limit": limit.map(String.init) ?? "none",
                            "images": String(samples.count), "features": noCache ? "backbone" : "cache",
                            "crf": crfParameters.map { "\($0)" } ?? "off",
                            "rules": oracleTags ? "tags from the masks, \(pipeline.taggedAdjustment)" : "\(pipeline.adjustment)",
                            "segmenter": try FileDigest.sha256(ofFileAt: registry.segmenterPath)]
+                if tta { run["tta"] = "flip" }   // only when on: parts written before --tta existed still merge
                 samples = shard.select(samples)
                 var progress = ProgressReporter(total: max(samples.count, 1), label: "evaluate \(shard)", lines: true)
                 var evaluator = SegmentationEvaluator(pipeline: pipeline, features: provider)
+                evaluator.mirrorFeatures = mirrorProvider
                 evaluator.oracleTags = oracleTags
                 let matrix = try evaluator.confusionMatrix(samples) { _, _ in progress.advance() }
                 progress.finish()
@@ -126,6 +135,7 @@ extension DivSegRegistry {
             // Ctrl-C or SIGTERM: stop after the current image and report the images done.
             let interrupts = InterruptHandler(note: "stopping after the current image; scores over the images done follow")
             var evaluator = SegmentationEvaluator(pipeline: pipeline, features: provider)
+            evaluator.mirrorFeatures = mirrorProvider
             evaluator.cancellation = interrupts.token
             evaluator.oracleTags = oracleTags
             let evaluation: SegmentationEvaluator.Run

@@ -69,6 +69,11 @@ struct OptionBoundsCommandTests {
         Case(arguments: segment + ["--no-adjust", "--background-bias", "-1"], option: "--no-adjust",
              expected: ["--background-bias"]),
         Case(arguments: segment + ["--tags", " , "], option: "--tags", expected: ["names no class"]),
+        // Lever 9: the localizers' maps.
+        Case(arguments: segment + ["--localizer-weight", "nan"], option: "--localizer-weight", expected: ["0.0...1000.0"]),
+        Case(arguments: evaluate + ["--localizer-weight=-1"], option: "--localizer-weight", expected: ["0.0...1000.0"]),
+        Case(arguments: evaluate + ["--no-adjust", "--localizer-weight", "4"], option: "--no-adjust",
+             expected: ["--localizer-weight"]),
         Case(arguments: segment + ["--tags", "giraffe", "--tags-from", "tags:x.csv"], option: "--tags-from",
              expected: ["pass one of them"]),
         // Learning rates and negative ratios.

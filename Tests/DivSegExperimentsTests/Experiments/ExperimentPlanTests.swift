@@ -36,6 +36,7 @@ struct ExperimentPlanTests {
         #expect(crf.map { $0.crf != nil } == [false, true, false, true, false, true])
         // Only the `+rules` rows apply the prediction rules; the others are the paper's plain argmax.
         #expect(crf.map(\.adjustment) == [nil, nil, nil, nil, .untagged, .untagged])
+        #expect(crf.map(\.localizerWeight) == [nil, nil, nil, nil, LocalizerFusion.defaultWeight, LocalizerFusion.defaultWeight])
         #expect(paper["crf/diverse-k20"] == 40.6 && paper["crf/diverse-k20+crf"] == 45.2)
         #expect(plan.first { $0.id == "sampling/dense" }!.name == "dense (threshold 0.2, stride 4) — default")
         #expect(plan.allSatisfy { $0.table == .localizers || $0.localizers == "registry" })
