@@ -32,10 +32,10 @@ struct ClassRegistryTests {
         // The eight calls the façade replaces.
         let snapshot = try Registry.open(SharedData.shippedRegistry,
                                          backbone: try BackboneIdentity.vgg16(weightsAt: SharedData.weights))
-        let segmenter = try snapshot.loadSegmenter()
+        let snapshotSegmenter = try snapshot.loadSegmenter()
         var pipeline = SegmentationPipeline(extractor: try HypercolumnExtractor(weightsAt: SharedData.weights),
-                                            segmenter: segmenter, channelLabels: snapshot.channelLabels)
-        pipeline.localizerFusion = try snapshot.localizerFusion(channels: segmenter.classes)
+                                            segmenter: snapshotSegmenter, channelLabels: snapshot.channelLabels)
+        pipeline.localizerFusion = try snapshot.localizerFusion(channels: snapshotSegmenter.classes)
         let expected = try pipeline.segment(try ImageDecoder.decodeRGB(contentsOf: image))
         #expect(result.labels == expected)
         #expect(backbone.identity == (try BackboneIdentity.vgg16(weightsAt: SharedData.weights)))
