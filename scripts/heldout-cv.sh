@@ -1,13 +1,15 @@
 #!/usr/bin/env bash
-# Issue #11, lever 8: the held-out protocol prediction settings are chosen with. The 258
+# Issue #11, levers 8 and 9: the held-out protocol prediction settings are chosen with. The 258
 # train2017 images of coco-mini are split in two folds (even / odd positions in path order);
 # for each fold, all 22 localizers and the segmenter are trained on that fold's tags only
 # (seed S), and `evaluate` scores the other fold's masks — train images that no part of the
 # model has seen, as val2017's are unseen. Prints mIoU per fold and their mean.
 #   scripts/heldout-cv.sh NAME SEED [evaluate options...]
-#   e.g. scripts/heldout-cv.sh rules 0                       # the default prediction rules
-#        scripts/heldout-cv.sh rules 0 --no-adjust           # the plain argmax
-#        scripts/heldout-cv.sh rules 0 --crf --crf-logit-scale 2
+#   e.g. scripts/heldout-cv.sh rules 0                       # the default (localizer maps x 16 + rules)
+#        scripts/heldout-cv.sh w0 0 --localizer-weight 0     # lever 8's rules alone
+#        scripts/heldout-cv.sh plain 0 --no-adjust           # the plain argmax
+#        scripts/heldout-cv.sh tta 0 --tta                   # with the test-time flip
+#        scripts/heldout-cv.sh crf 0 --crf --crf-logit-scale 2
 # Writes out/heldout-cv/{fold-A.txt,fold-B.txt,loc-A,loc-B,NAME/...}; the fold registries are
 # built once per seed and reused. Environment: DIVSEG_SHARED (default ../shared),
 # DIVSEG_CACHE, DIVSEG_BIN.
