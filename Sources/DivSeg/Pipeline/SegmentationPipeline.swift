@@ -55,14 +55,14 @@ public struct SegmentationPipeline: Sendable {
     /// localizers' maps added when ``localizerFusion`` is set, and with ``testTimeFlip``
     /// averaged with the mirror image's.
     public func logits(_ image: Image) throws -> Tensor {
-        if localizerFusion != nil {
-            // The localizers read block5_conv3, which the compact form keeps as it is.
-            return try logits(features: extractor.extractCompact(from: image),
-                              mirrorFeatures: testTimeFlip ? extractor.extractCompact(from: FeatureCache.mirrored(image)) : nil)
-        }
-        let own = try segmenter.logits(extractor.extract(from: image))
+        // The localizers read block5_conv3 from the compact form; without them the full
+        // hypercolumn path keeps the segmenter's logits exactly as they were.
+        let view: (Image) throws -> Tensor = localizerFusion == nil
+            ? { try segmenter.logits(extractor.extract(from: $0)) }
+            : { try fusedLogits(extractor.extractCompact(from: $0)) }
+        let own = try view(image)
         guard testTimeFlip else { return own }
-        return Self.mean(own, mirror: try segmenter.logits(extractor.extract(from: FeatureCache.mirrored(image))))
+        return Self.mean(own, mirror: try view(FeatureCache.mirrored(image)))
     }
 
     /// The logits from an image's features, as ``logits(_:)`` computes them from the image:
@@ -72,20 +72,23 @@ public struct SegmentationPipeline: Sendable {
     ///
     /// - Precondition: `mirrorFeatures` is given when ``testTimeFlip`` is set.
     public func logits(features: CompactHypercolumns, mirrorFeatures: CompactHypercolumns?) throws -> Tensor {
-        let own = try fused(segmenter.logits(features), features)
+        let own = try fusedLogits(features)
         guard testTimeFlip else { return own }
         guard let mirrorFeatures else { preconditionFailure("testTimeFlip needs the mirror image's features") }
-        return Self.mean(own, mirror: try fused(segmenter.logits(mirrorFeatures), mirrorFeatures))
+        return Self.mean(own, mirror: try fusedLogits(mirrorFeatures))
     }
 
-    private func fused(_ logits: Tensor, _ features: CompactHypercolumns) -> Tensor {
-        localizerFusion?.apply(to: logits, features: features) ?? logits
+    /// The segmenter's logits, with ``localizerFusion``'s maps added when it is set.
+    private func fusedLogits(_ features: CompactHypercolumns) throws -> Tensor {
+        let logits = try segmenter.logits(features)
+        return localizerFusion?.apply(to: logits, features: features) ?? logits
     }
 
     /// The mean of `own` and the mirror image's logits flipped back to the image's columns.
     @_spi(Testing) public static func mean(_ own: Tensor, mirror: Tensor) -> Tensor {
-        let back = ScoreMapAugmentation.mirrored(mirror.scalars, width: own.shape[own.rank - 1])
-        return Tensor(shape: own.shape, scalars: zip(own.scalars, back).map { 0.5 * ($0 + $1) })
+        // The same mean as the flipped training maps (lever 4), applied to every channel's rows.
+        Tensor(shape: own.shape, scalars: ScoreMapAugmentation(flip: true)
+            .combined(own.scalars, flipped: mirror.scalars, width: own.shape[own.rank - 1]))
     }
 
     /// The logits after the prediction rules: ``adjustment`` when `tags` is nil, else only the

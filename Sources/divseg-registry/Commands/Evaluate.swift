@@ -112,7 +112,9 @@ extension DivSegRegistry {
                            "crf": crfParameters.map { "\($0)" } ?? "off",
                            "rules": oracleTags ? "tags from the masks, \(pipeline.taggedAdjustment)" : "\(pipeline.adjustment)",
                            "segmenter": try FileDigest.sha256(ofFileAt: registry.segmenterPath)]
-                if tta { run["tta"] = "flip" }   // only when on: parts written before --tta existed still merge
+                // Parts merge only when made alike: the localizer maps' weight and the flip too.
+                run["localizerWeight"] = "\(adjustmentOptions.fusionWeight)"
+                if tta { run["tta"] = "flip" }
                 samples = shard.select(samples)
                 var progress = ProgressReporter(total: max(samples.count, 1), label: "evaluate \(shard)", lines: true)
                 var evaluator = SegmentationEvaluator(pipeline: pipeline, features: provider)

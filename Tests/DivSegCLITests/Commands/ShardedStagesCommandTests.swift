@@ -131,6 +131,12 @@ struct ShardedStagesCommandTests {
         #expect(missing.status != 0 && missing.stderr.contains("2/3 is missing"), "\(missing.stderr)")
         let mixed = try CLIRunner.run(["evaluate", "--merge", parts[0], dir.path + "/single.json"])
         #expect(mixed.status != 0 && mixed.stderr.contains("shard count"), "\(mixed.stderr)")
+        // A shard made with other localizer-map weight is another run, not a missing shard.
+        let otherWeight = dir.path + "/part-2-w0.json"
+        let w0 = try CLIRunner.run(common + ["--shard", "2/3", "--localizer-weight", "0", "--json-out", otherWeight])
+        #expect(w0.status == 0, "\(w0.stderr)")
+        let unlike = try CLIRunner.run(["evaluate", "--merge", parts[0], otherWeight, parts[2]])
+        #expect(unlike.status != 0 && unlike.stderr.contains("localizerWeight"), "\(unlike.stderr)")
         let noOut = try CLIRunner.run(common + ["--shard", "2/3"])
         #expect(noOut.status != 0 && noOut.stderr.contains("--json-out"), "\(noOut.stderr)")
     }
