@@ -2,10 +2,12 @@ import ArgumentParser
 import DivSeg
 import DivSegCore
 
-/// The dense-CRF options of `segment` and `evaluate`.
+/// The dense-CRF options of `segment` and `evaluate`: on by default (issue #11, lever 10),
+/// off with `--no-crf` or with `--no-adjust` (the plain argmax) unless `--crf` is given.
 struct CRFOptions: ParsableArguments {
-    @Flag(name: .customLong("crf"), help: "Refine predictions with the dense CRF (Gaussian + bilateral kernels).")
-    var enabled = false
+    @Flag(name: .customLong("crf"), inversion: .prefixedNo,
+          help: "Refine predictions with the dense CRF (Gaussian + bilateral kernels); on by default, off with --no-adjust unless --crf is given.")
+    var enabled: Bool?
     @Option(name: .customLong("crf-iterations"), parsing: .unconditional,
             help: "Mean-field iterations of the CRF, \(DenseCRFParameters.iterationsRange.boundText).")
     var iterations = DenseCRFParameters.segmenterDefault.iterations
@@ -18,6 +20,9 @@ struct CRFOptions: ParsableArguments {
     @Option(name: .customLong("crf-logit-scale"), parsing: .unconditional,
             help: "Factor on the segmenter's logits before the CRF's unaries (above 1 sharpens them), \(DenseCRFParameters.logitScaleRange.boundText).")
     var logitScale = DenseCRFParameters.segmenterDefault.logitScale
+    @Option(name: .customLong("crf-resolution"), parsing: .unconditional,
+            help: "Scale of the image the CRF runs on (1: every pixel, about four times the time of the default 0.5), \(DenseCRFParameters.resolutionRange.boundText).")
+    var resolution = DenseCRFParameters.segmenterDefault.resolution
 
     /// Checked whether or not `--crf` is given, so a bad value never waits for a later run.
     func validate() throws {
@@ -26,16 +31,19 @@ struct CRFOptions: ParsableArguments {
         try requireOption("crf-srgb", bilateralSRGB, in: DenseCRFParameters.deviationRange,
                           "colour standard deviation in 8-bit RGB units")
         try requireOption("crf-logit-scale", logitScale, in: DenseCRFParameters.logitScaleRange, "factor on the logits")
+        try requireOption("crf-resolution", resolution, in: DenseCRFParameters.resolutionRange, "scale of the image")
     }
 
-    /// The CRF parameters when `--crf` is given, validated; nil otherwise.
-    func parameters() throws -> DenseCRFParameters? {
-        guard enabled else { return nil }
+    /// The CRF parameters, validated, or nil with `--no-crf`, and with `plain` (`--no-adjust`)
+    /// unless `--crf` is given.
+    func parameters(plain: Bool) throws -> DenseCRFParameters? {
+        guard enabled ?? !plain else { return nil }
         var parameters = DenseCRFParameters.segmenterDefault
         parameters.iterations = iterations
         parameters.bilateralSRGB = bilateralSRGB
         parameters.bilateralWeight = bilateralWeight
         parameters.logitScale = logitScale
+        parameters.resolution = resolution
         do {
             try parameters.validate()
         } catch {

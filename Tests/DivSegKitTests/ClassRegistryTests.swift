@@ -34,7 +34,8 @@ struct ClassRegistryTests {
                                          backbone: try BackboneIdentity.vgg16(weightsAt: SharedData.weights))
         let snapshotSegmenter = try snapshot.loadSegmenter()
         var pipeline = SegmentationPipeline(extractor: try HypercolumnExtractor(weightsAt: SharedData.weights),
-                                            segmenter: snapshotSegmenter, channelLabels: snapshot.channelLabels)
+                                            segmenter: snapshotSegmenter, channelLabels: snapshot.channelLabels,
+                                            crf: .segmenterDefault)
         pipeline.localizerFusion = try snapshot.localizerFusion(channels: snapshotSegmenter.classes)
         let expected = try pipeline.segment(try ImageDecoder.decodeRGB(contentsOf: image))
         #expect(result.labels == expected)
@@ -66,6 +67,12 @@ struct ClassRegistryTests {
         #expect(probability.width == result.image.width && probability.channels == 1)
         let rle = result.runLength(label: label)
         #expect(rle.size == [result.image.height, result.image.width] && !rle.counts.isEmpty)
+
+        // The CRF is the façade's default; without it, the rules' argmax alone.
+        pipeline.crf = nil
+        let withoutCRF = try registry.segment(imageAt: image, crf: nil)
+        #expect(withoutCRF.labels == (try pipeline.segment(try ImageDecoder.decodeRGB(contentsOf: image))))
+        #expect(withoutCRF.labels != result.labels)
 
         // A segmenter loaded once gives the same labels for the same image.
         let segmenter = try registry.segmenter()

@@ -12,9 +12,9 @@ import DivSegDatasets
 /// far more. When the shipped segmenter is retrained on purpose, regenerate them with
 /// `DIVSEG_UPDATE_GOLDEN=1 swift test -c release --filter ShippedPredictionsTests`.
 /// The maps are the segmenter's plain argmax (``PredictionAdjustment/none``, no localizer
-/// maps added): the default prediction rules drop a class below 2 % of an image, a threshold that one location decided
-/// by another CPU's rounding could cross, moving a whole class; the rules have their own
-/// tests (`PredictionAdjustmentTests`, `SegmentationEvaluatorRulesTests`).
+/// maps added, no CRF): the default prediction rules drop a class below 2 % of an image, a threshold that one location decided
+/// by another CPU's rounding could cross, moving a whole class; the rules and the CRF have their own
+/// tests (`PredictionAdjustmentTests`, `SegmentationEvaluatorRulesTests`, `DenseCRFTests`).
 @Suite("The shipped registry's predictions stay what they were")
 struct ShippedPredictionsTests {
     static let golden = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("Golden").path
@@ -27,7 +27,7 @@ struct ShippedPredictionsTests {
         let val = try Dataset.open(spec: "coco:" + SharedData.cocoMini, split: "val").samples
             .sorted { $0.imagePath < $1.imagePath }.prefix(Self.count)
         #expect(val.count == Self.count)
-        var pipeline = try registry.pipeline()
+        var pipeline = try registry.pipeline(crf: nil)
         pipeline.adjustment = .none
         pipeline.localizerFusion = nil
         let update = ProcessInfo.processInfo.environment["DIVSEG_UPDATE_GOLDEN"] == "1"

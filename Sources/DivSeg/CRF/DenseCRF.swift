@@ -85,16 +85,66 @@ public struct DenseCRF: Sendable {
     /// Segmenter logits on the feature grid (`[C, h, w]`) → bilinear upsampling to the image
     /// size and softmax (``LabelUpsampler/probabilities(fromLogits:height:width:antialias:)``)
     /// → inference → label map, the logits multiplied by ``DenseCRFParameters/logitScale``
-    /// first. What ``SegmentationPipeline`` does when it has a CRF.
+    /// first. With ``DenseCRFParameters/resolution`` below 1, inference runs on the shrunk
+    /// image and the marginals are enlarged bilinearly before the argmax. What
+    /// ``SegmentationPipeline`` does when it has a CRF.
     public func labels(image: Image, logits: Tensor, labelIDs: [UInt8]? = nil) throws(DenseCRFError) -> LabelMap {
+        let reduced = try reducedInput(image: image, logits: logits)
+        guard reduced.image.width != image.width || reduced.image.height != image.height else {
+            return try reduced.crf.labels(image: image, probabilities: reduced.probabilities, labelIDs: labelIDs)
+        }
+        let channels = logits.shape[0]
+        guard channels <= 256 else {
+            throw .sizeMismatch(what: "The label count", got: "\(channels)", expected: "at most 256 (UInt8 labels)")
+        }
+        let ids = labelIDs ?? (0..<channels).map { UInt8($0) }
+        guard ids.count == channels else {
+            throw .sizeMismatch(what: "labelIDs", got: "\(ids.count) ids", expected: "one per channel (\(channels))")
+        }
+        let marginals = try reduced.crf.infer(image: reduced.image, probabilities: reduced.probabilities)
+        return LabelUpsampler.labels(fromLogits: marginals, height: image.height, width: image.width, labelIDs: ids)
+    }
+
+    /// The marginals of ``labels(image:logits:labelIDs:)`` at the image's size,
+    /// `[C, image.height, image.width]` (28 MB for 23 classes at 640×480): what
+    /// ``Segmentation`` keeps for its probability maps. With ``DenseCRFParameters/resolution``
+    /// below 1 they are enlarged bilinearly (and still sum to 1 per pixel).
+    ///
+    /// ```swift
+    /// let p = try DenseCRF().marginals(image: image, logits: pipeline.logits(image))
+    /// ```
+    public func marginals(image: Image, logits: Tensor) throws(DenseCRFError) -> Tensor {
+        let reduced = try reducedInput(image: image, logits: logits)
+        let marginals = try reduced.crf.infer(image: reduced.image, probabilities: reduced.probabilities)
+        guard reduced.image.width != image.width || reduced.image.height != image.height else { return marginals }
+        return Resampler.resize(marginals, height: image.height, width: image.width)
+    }
+
+    /// The image inference runs on (shrunk by ``DenseCRFParameters/resolution``), the
+    /// probabilities there, and a CRF whose positional deviations are shrunk alike.
+    private func reducedInput(image: Image, logits: Tensor) throws(DenseCRFError)
+        -> (image: Image, probabilities: Tensor, crf: DenseCRF) {
         guard logits.rank == 3, logits.shape.allSatisfy({ $0 > 0 }) else {
             throw .sizeMismatch(what: "The logits", got: "shape \(logits.shape)", expected: "[C, h, w] with C, h, w > 0")
         }
         guard image.width > 0, image.height > 0 else { throw .emptyImage }
         let scale = parameters.logitScale
         let scaled = scale == 1 ? logits : Tensor(shape: logits.shape, scalars: logits.scalars.map { $0 * scale })
-        let p = LabelUpsampler.probabilities(fromLogits: scaled, height: image.height, width: image.width)
-        return try labels(image: image, probabilities: p, labelIDs: labelIDs)
+        let r = parameters.resolution
+        let height = max(1, Int((Float(image.height) * r).rounded()))
+        let width = max(1, Int((Float(image.width) * r).rounded()))
+        var input = image, crf = self
+        if height != image.height || width != image.width {
+            input = image.resized(height: height, width: width)
+            // The kernels cover the same part of the scene: positions shrink with the image.
+            let shrink = (Float(width) / Float(image.width) + Float(height) / Float(image.height)) / 2
+            let lowest = DenseCRFParameters.deviationRange.lowerBound
+            var reduced = parameters
+            reduced.gaussianSXY = max(lowest, parameters.gaussianSXY * shrink)
+            reduced.bilateralSXY = max(lowest, parameters.bilateralSXY * shrink)
+            crf = try DenseCRF(parameters: reduced, parallel: parallel)
+        }
+        return (input, LabelUpsampler.probabilities(fromLogits: scaled, height: height, width: width), crf)
     }
 
     /// The mean-field free energy F(Q) = E_Q[E(x)] − H(Q) of `marginals` (up to a constant):

@@ -87,12 +87,12 @@ extension SegmentationPipeline {
     /// `[channels, height, width]` floats (28 MB for 23 classes at 640×480).
     public func segmentation(_ image: Image, tags: [String]? = nil) throws -> Segmentation {
         let logits = try adjustedLogits(try logits(image), tags: tags)
-        let probabilities = LabelUpsampler.probabilities(fromLogits: logits, height: image.height, width: image.width)
         if let crf {
-            let marginals = try DenseCRF(parameters: crf).infer(image: image, probabilities: probabilities)
+            let marginals = try DenseCRF(parameters: crf).marginals(image: image, logits: logits)
             return Segmentation(labels: Self.argmax(marginals, labelIDs: channelLabels),
                                 probabilities: marginals, channelLabels: channelLabels)
         }
+        let probabilities = LabelUpsampler.probabilities(fromLogits: logits, height: image.height, width: image.width)
         return Segmentation(labels: LabelUpsampler.labels(fromLogits: logits, height: image.height, width: image.width,
                                                           labelIDs: channelLabels),
                             probabilities: probabilities, channelLabels: channelLabels)

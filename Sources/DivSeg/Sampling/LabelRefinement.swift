@@ -129,7 +129,7 @@ public struct LabelRefinement: Sendable, Codable, Equatable {
         guard image.width > 0, image.height > 0 else { throw DenseCRFError.emptyImage }
         let cell = Self.cellSize
         let height = gridHeight * cell, width = gridWidth * cell
-        let input = Self.resized(image, height: height, width: width)
+        let input = image.resized(height: height, width: width)
         let probabilities = LabelUpsampler.probabilities(fromLogits: logits, height: height, width: width)
         let marginals = try DenseCRF(parameters: crf).infer(image: input, probabilities: probabilities)
         // Sum each label's marginals over a location's block of pixels.
@@ -174,26 +174,5 @@ public struct LabelRefinement: Sendable, Codable, Equatable {
             for i in 0..<count where values[l * count + i] > values[best[i] * count + i] { best[i] = l }
         }
         return best
-    }
-
-    /// `image` as 8-bit RGB of `height × width` (bilinear, antialiased when shrinking; the
-    /// network input's resizing), as is when it already has that size and three channels.
-    static func resized(_ image: Image, height: Int, width: Int) -> Image {
-        if image.height == height && image.width == width && image.channels == 3 { return image }
-        let plane = image.width * image.height, channels = image.channels
-        var scalars = [Float](repeating: 0, count: 3 * plane)
-        for i in 0..<plane {
-            for c in 0..<3 { scalars[c * plane + i] = Float(image.pixels[i * channels + (channels >= 3 ? c : 0)]) }
-        }
-        let resized = Resampler.resize(Tensor(shape: [3, image.height, image.width], scalars: scalars),
-                                       height: height, width: width)
-        let out = height * width
-        var pixels = [UInt8](repeating: 0, count: 3 * out)
-        resized.scalars.withUnsafeBufferPointer { s in
-            for i in 0..<out {
-                for c in 0..<3 { pixels[i * 3 + c] = UInt8(max(0, min(255, s[c * out + i].rounded()))) }
-            }
-        }
-        return Image(width: width, height: height, channels: 3, pixels: pixels)
     }
 }

@@ -202,11 +202,13 @@ public struct ExperimentVariant: Sendable, Codable, Equatable {
             plan.append(ExperimentVariant(table: .crf, id: "crf/\(slug(s))", name: label(s), localizers: main, sampler: s,
                                           paperMIoU: crfPaper ? Paper.withoutCRF : nil))
             plan.append(ExperimentVariant(table: .crf, id: "crf/\(slug(s))+crf", name: label(s) + " + CRF", localizers: main,
-                                          sampler: s, crf: .segmenterDefault, paperMIoU: crfPaper ? Paper.withCRF : nil))
+                                          sampler: s, crf: DenseCRFParameters(), paperMIoU: crfPaper ? Paper.withCRF : nil))
         }
         // divseg's prediction rules (issue #11, levers 8 and 9: the localizers' maps added,
-        // background bias, small classes removed), with and without the CRF, on the default
-        // sampler's segmenter: the rows `segment` and `evaluate` give by default.
+        // background bias, small classes removed), without the CRF (`--no-crf`) and with the
+        // CRF at half resolution (lever 10), on the default sampler's segmenter: the latter is
+        // what `segment` and `evaluate` give by default. The paper's rows above keep the
+        // reference CRF on every pixel.
         plan.append(ExperimentVariant(table: .crf, id: "crf/\(slug(defaultSampler))+rules",
                                       name: label(defaultSampler) + " + prediction rules", localizers: main,
                                       sampler: defaultSampler, adjustment: .untagged, localizerWeight: LocalizerFusion.defaultWeight))

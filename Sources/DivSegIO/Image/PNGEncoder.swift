@@ -51,6 +51,11 @@ public enum PNGEncoder {
 
     // MARK: - Helpers
 
+    /// zlib's fastest level rather than its default (6): the overlays `segment` writes are
+    /// photos, which level 6 packs only 7 % smaller at four times the cost (a 640×480
+    /// overlay: 26 ms instead of 106 ms, 587 KB instead of 544 KB); label maps stay a few KB.
+    static let compressionLevel: Int32 = 1
+
     /// Encoding problems surface as `writeFailed` naming the destination when writing.
     private static func forWriting(_ path: String, _ encode: () throws(ImageError) -> [UInt8]) throws(ImageError) -> [UInt8] {
         do {
@@ -89,12 +94,12 @@ public enum PNGEncoder {
                 if let palette {
                     return palette.withUnsafeBufferPointer { colors in
                         ds_png_encode(input.baseAddress!, UInt32(width), UInt32(height), 1,
-                                      colors.baseAddress!, Int32(colors.count / 3), -1,
+                                      colors.baseAddress!, Int32(colors.count / 3), compressionLevel,
                                       &out, text.baseAddress!, text.count)
                     }
                 }
                 return ds_png_encode(input.baseAddress!, UInt32(width), UInt32(height), Int32(channels),
-                                     nil, 0, -1, &out, text.baseAddress!, text.count)
+                                     nil, 0, compressionLevel, &out, text.baseAddress!, text.count)
             }
         }
         guard status == DS_OK else {

@@ -76,10 +76,12 @@ public struct ClassRegistry: Sendable {
     /// for the segmenter alone), and writes the registry's label ids (not segmenter channel
     /// numbers).
     ///
-    /// - Parameter crf: refine with the dense CRF (nil: plain upsampled argmax).
+    /// - Parameter crf: the dense CRF that refines the predictions: by default `segment`'s
+    ///   (``DenseCRFParameters/segmenterDefault``, at half resolution); nil for the upsampled
+    ///   argmax alone.
     /// - Throws: ``RegistryError/noSegmenter(_:)`` or ``RegistryError/staleSegmenter(_:)``
     ///   (run ``retrain(progress:)``), or the segmenter file's error.
-    public func pipeline(crf: DenseCRFParameters? = nil) throws -> SegmentationPipeline {
+    public func pipeline(crf: DenseCRFParameters? = .segmenterDefault) throws -> SegmentationPipeline {
         try pipeline(for: snapshot(), crf: crf)
     }
 
@@ -96,13 +98,14 @@ public struct ClassRegistry: Sendable {
     /// The registry's segmenter, loaded once for many images.
     ///
     /// - Parameters:
-    ///   - crf: refine with the dense CRF (nil: plain upsampled argmax).
+    ///   - crf: the dense CRF that refines the predictions: by default `segment`'s
+    ///     (``DenseCRFParameters/segmenterDefault``); nil for the upsampled argmax alone.
     ///   - allowStale: after a change without retraining, segment with the segmenter as it
     ///     is (it labels only the classes it was trained for; ``ImageSegmenter/staleWarning``
     ///     says which) instead of throwing ``RegistryError/staleSegmenter(_:)``.
     /// - Throws: ``RegistryError/noSegmenter(_:)``, ``RegistryError/staleSegmenter(_:)`` (run
     ///   ``retrain(progress:)`` or allow it), or the segmenter file's error.
-    public func segmenter(crf: DenseCRFParameters? = nil, allowStale: Bool = false) throws -> ImageSegmenter {
+    public func segmenter(crf: DenseCRFParameters? = .segmenterDefault, allowStale: Bool = false) throws -> ImageSegmenter {
         let registry = try snapshot()
         do {
             return ImageSegmenter(registry: registry, pipeline: try pipeline(for: registry, crf: crf), staleWarning: nil)
@@ -122,7 +125,8 @@ public struct ClassRegistry: Sendable {
     ///   ``ImageSegmenter/segment(imageAt:tags:)``).
     /// - Throws: ``ImageError`` naming the file, ``PredictionAdjustmentError`` for an unknown
     ///   tag, or what ``pipeline(crf:)`` throws.
-    public func segment(imageAt path: String, tags: [String]? = nil, crf: DenseCRFParameters? = nil) throws -> SegmentationResult {
+    public func segment(imageAt path: String, tags: [String]? = nil,
+                        crf: DenseCRFParameters? = .segmenterDefault) throws -> SegmentationResult {
         try segmenter(crf: crf).segment(imageAt: path, tags: tags)
     }
 

@@ -17,10 +17,10 @@ extension DivSegRegistry {
                 resolution, label 255 ignored; classes not in the registry count as background; \
                 a class absent from both ground truth and prediction is left out of the mean. \
                 Predictions follow `segment`'s rules (the classes' localizer maps added, \
-                background bias, small classes removed; --no-adjust for the plain argmax); \
+                background bias, small classes removed, then the dense CRF on the half-size \
+                image; --no-crf without it, --no-adjust for the plain argmax); \
                 --tta averages each image's logits with its mirror image's; --oracle-tags segments each image as if its \
-                tags were known, taken from its mask. --crf refines every prediction with the \
-                dense CRF first. Features come from the \
+                tags were known, taken from its mask. Features come from the \
                 feature cache (--cache; computed and stored when missing) unless --no-cache. \
                 Progress goes to standard error: a bar on a terminal, a line per tenth of the \
                 images elsewhere. Ctrl-C (SIGINT) or SIGTERM stops after the current image and \
@@ -78,7 +78,7 @@ extension DivSegRegistry {
             if let shard = sharded, saveJSON == nil {
                 throw CommandFailure("Shard \(shard) evaluates part of the images: pass --json-out FILE for its result, then merge the parts with `evaluate --merge`.")
             }
-            let crfParameters = try crf.parameters()
+            let crfParameters = try crf.parameters(plain: adjustmentOptions.noAdjust)
             let (registry, weights) = try registryOptions.open(backbone: backbone)
             let extractor = try HypercolumnExtractor(weightsAt: weights)
             var pipeline = SegmentationPipeline(extractor: extractor, segmenter: try registry.loadSegmenter(),

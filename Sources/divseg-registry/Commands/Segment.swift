@@ -24,12 +24,14 @@ extension DivSegRegistry {
                 --recursive). Two inputs that would write the same output file are refused before \
                 anything is written. Prints each image's classes, largest first, with their share \
                 of the image and mean confidence (the segmenter's probability for the class over \
-                its pixels). With --crf, the upsampled probabilities are refined by a dense CRF \
-                before the argmax. Prediction rules (chosen on held-out train2017 images, see \
+                its pixels). Prediction rules (chosen on held-out train2017 images, see \
                 docs/RESULTS.md): each class's localizer map, times 16, is added to its logit, \
                 the background logit is lowered by 3 and a class winning less than 2 % of an \
                 image is removed; --localizer-weight, --background-bias and --min-class-area \
-                change them, --no-adjust gives the segmenter's plain argmax. --tta averages the \
+                change them, --no-adjust gives the segmenter's plain argmax. The probabilities \
+                are then refined by a dense CRF on the half-size image (its marginals enlarged \
+                before the argmax; --crf-resolution 1 for every pixel, --no-crf for none; off \
+                with --no-adjust unless --crf is given). --tta averages the \
                 logits with the mirror image's (a second backbone run). With --tags (the image's \
                 classes, when known) only those classes and background are labelled, background \
                 lowered by 12; --tags-from takes each image's own tags from a dataset (a tags \
@@ -130,7 +132,7 @@ extension DivSegRegistry {
         }
 
         func run() throws {
-            let crfParameters = try crf.parameters()
+            let crfParameters = try crf.parameters(plain: adjustmentOptions.noAdjust)
             try Self.checkFolder(out)
             let images = try ImageInputs.expand(self.images, recursive: recursive)
             // Every output file, checked against every input and every other output before

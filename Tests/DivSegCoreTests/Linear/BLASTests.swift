@@ -72,10 +72,15 @@ struct BLASFixedBlocksTests {
 
     @Test("withThreadCount sets the count for its body and restores it")
     func withThreadCountRestores() {
-        let before = BLAS.threadCount
-        let inside = BLAS.withThreadCount(3) { BLAS.withThreadCount(1) { BLAS.threadCount } }
-        #expect(inside == 1)
-        #expect(BLAS.withThreadCount(3) { BLAS.threadCount } == 3)
-        #expect(BLAS.threadCount == before)
+        // Inside an outer region: tests running in parallel enter regions of their own
+        // (every fixed-block product does), which change the process-wide count; a region
+        // keeps them out, so the count read here is this test's alone.
+        BLAS.withThreadCount(2) {
+            #expect(BLAS.threadCount == 2)
+            let inside = BLAS.withThreadCount(3) { BLAS.withThreadCount(1) { BLAS.threadCount } }
+            #expect(inside == 1)
+            #expect(BLAS.withThreadCount(3) { BLAS.threadCount } == 3)
+            #expect(BLAS.threadCount == 2)
+        }
     }
 }

@@ -34,6 +34,9 @@ struct ExperimentPlanTests {
         #expect(crf.map(\.id) == ["crf/dense", "crf/dense+crf", "crf/diverse-k20", "crf/diverse-k20+crf",
                                    "crf/dense+rules", "crf/dense+rules+crf"])
         #expect(crf.map { $0.crf != nil } == [false, true, false, true, false, true])
+        // The paper's rows: the reference CRF on every pixel; the default's: segment's CRF.
+        #expect(crf.compactMap(\.crf?.resolution) == [1, 1, DenseCRFParameters.segmenterDefault.resolution])
+        #expect(DenseCRFParameters.segmenterDefault.resolution < 1)
         // Only the `+rules` rows apply the prediction rules; the others are the paper's plain argmax.
         #expect(crf.map(\.adjustment) == [nil, nil, nil, nil, .untagged, .untagged])
         #expect(crf.map(\.localizerWeight) == [nil, nil, nil, nil, LocalizerFusion.defaultWeight, LocalizerFusion.defaultWeight])

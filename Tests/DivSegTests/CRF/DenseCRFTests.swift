@@ -44,6 +44,14 @@ enum CRFFixture {
     /// `strength × (label share of the cell) + noise`.
     static func coarseProbabilities(_ truth: LabelMap, labelCount: Int, gridHeight: Int, gridWidth: Int,
                                     strength: Float = 4, noise: Float = 0.5, seed: UInt64 = 1) -> Tensor {
+        LabelUpsampler.probabilities(fromLogits: coarseLogits(truth, labelCount: labelCount, gridHeight: gridHeight,
+                                                              gridWidth: gridWidth, strength: strength, noise: noise, seed: seed),
+                                     height: truth.height, width: truth.width)
+    }
+
+    /// The `[labelCount, gridHeight, gridWidth]` logits of ``coarseProbabilities``.
+    static func coarseLogits(_ truth: LabelMap, labelCount: Int, gridHeight: Int, gridWidth: Int,
+                             strength: Float = 4, noise: Float = 0.5, seed: UInt64 = 1) -> Tensor {
         var share = [Float](repeating: 0, count: labelCount * gridHeight * gridWidth)
         var total = [Float](repeating: 0, count: gridHeight * gridWidth)
         for y in 0..<truth.height {
@@ -60,8 +68,7 @@ enum CRFFixture {
         let logits = (0..<share.count).map { i in
             strength * share[i] / max(1, total[i % plane]) + noise * rng.nextGaussian()
         }
-        return LabelUpsampler.probabilities(fromLogits: Tensor(shape: [labelCount, gridHeight, gridWidth], scalars: logits),
-                                            height: truth.height, width: truth.width)
+        return Tensor(shape: [labelCount, gridHeight, gridWidth], scalars: logits)
     }
 
     /// Mean field with explicit O(N²) kernel sums in Double: the definition the lattice
@@ -330,8 +337,12 @@ struct DenseCRFTests {
         #expect(viaScale != (try DenseCRF().labels(image: image, logits: logits)),
                 "sharper unaries change what the pairwise terms do to these weak logits")
         #expect(DenseCRFParameters().logitScale == 1)
-        // What --crf uses: the reference values, chosen on held-out train2017 after the prediction rules.
-        #expect(DenseCRFParameters.segmenterDefault == DenseCRFParameters())
+        // What segment and evaluate use: the reference values, chosen on held-out train2017
+        // after the prediction rules, on the half-size image.
+        var reference = DenseCRFParameters.segmenterDefault
+        reference.resolution = 1
+        #expect(reference == DenseCRFParameters())
+        #expect(DenseCRFParameters.segmenterDefault.resolution == 0.5)
         try DenseCRFParameters.segmenterDefault.validate()
         for bad: Float in [0, -1, .nan, .infinity, 1000] {
             var parameters = DenseCRFParameters()
@@ -346,6 +357,59 @@ struct DenseCRFTests {
         let decoded = try JSONDecoder().decode(DenseCRFParameters.self, from: Data(#"{"logitScale": 2.5}"#.utf8))
         #expect(decoded.logitScale == 2.5 && decoded.iterations == DenseCRFParameters().iterations)
         #expect(try JSONDecoder().decode(DenseCRFParameters.self, from: JSONEncoder().encode(sharp)) == sharp)
+    }
+
+    /// A whole 640×426 photo with segmenter-like logits on the 64×84 grid (blocky giraffe
+    /// boundaries): the CRF on the half-size image is the CRF of the shrunk image with its
+    /// positional deviations halved, enlarged; its labels are the full-resolution CRF's but for
+    /// a thin band along boundaries, and as accurate. (Whether the CRF helps at all is a
+    /// question for real segmenter logits: docs/RESULTS.md, lever 10.)
+    @Test("resolution: inference on the shrunk image, marginals enlarged; as accurate as every pixel")
+    func resolution() throws {
+        let image = try CRFFixture.image("000000000025")
+        let truth = try CRFFixture.labels("000000000025", categories: [25])
+        let logits = CRFFixture.coarseLogits(truth, labelCount: 2, gridHeight: 64, gridWidth: 84)
+        var half = DenseCRFParameters()
+        half.resolution = 0.5
+        let reduced = try DenseCRF(parameters: half)
+        let labels = try reduced.labels(image: image, logits: logits)
+
+        // The definition, spelled out: 320×213, sxy 1.5 and 40, enlarged bilinearly.
+        let small = image.resized(height: 213, width: 320)
+        let shrink = (Float(320) / 640 + Float(213) / 426) / 2
+        let shrunk = DenseCRFParameters(gaussianSXY: 3 * shrink, bilateralSXY: 80 * shrink)
+        let q = try DenseCRF(parameters: shrunk)
+            .infer(image: small, probabilities: LabelUpsampler.probabilities(fromLogits: logits, height: 213, width: 320))
+        #expect(labels == LabelUpsampler.labels(fromLogits: q, height: 426, width: 640, labelIDs: [0, 1]))
+
+        // The marginals at full size sum to 1 and their argmax is the label map.
+        let marginals = try reduced.marginals(image: image, logits: logits)
+        #expect(marginals.shape == [2, 426, 640])
+        let plane = 426 * 640
+        let worst = (0..<plane).map { abs(marginals.scalars[$0] + marginals.scalars[plane + $0] - 1) }.max()!
+        #expect(worst < 1e-5, "marginals sum to 1 within \(worst)")
+        #expect(CRFFixture.argmax(marginals.scalars, labels: 2, pixels: plane) == labels.labels)
+
+        // Against the truth: the plain argmax, the CRF on every pixel, the CRF on a quarter of them.
+        func accuracy(_ map: LabelMap) -> Double {
+            Double(zip(map.labels, truth.labels).filter { $0 == $1 }.count) / Double(plane)
+        }
+        let plain = LabelUpsampler.labels(fromLogits: logits, height: 426, width: 640, labelIDs: [0, 1])
+        let full = try DenseCRF().labels(image: image, logits: logits)
+        #expect(accuracy(full) != accuracy(plain), "the CRF acts on these logits")
+        #expect(abs(accuracy(labels) - accuracy(full)) < 0.005,
+                "half resolution \(accuracy(labels)), every pixel \(accuracy(full)), plain \(accuracy(plain))")
+        let agreement = Double(zip(labels.labels, full.labels).filter { $0 == $1 }.count) / Double(plane)
+        #expect(agreement > 0.98, "half and full resolution agree on \(agreement) of the pixels")
+        // The default is the reference: every pixel.
+        #expect(DenseCRFParameters().resolution == 1)
+        for bad: Float in [0, 0.05, 1.5, .nan] {
+            var parameters = DenseCRFParameters()
+            parameters.resolution = bad
+            #expect(throws: DenseCRFError.self) { try DenseCRF(parameters: parameters) }
+        }
+        let decoded = try JSONDecoder().decode(DenseCRFParameters.self, from: Data(#"{"resolution": 0.5}"#.utf8))
+        #expect(decoded == half)
     }
 
     @Test("LabelUpsampler.probabilities: a softmax of the same resize as the label path")
@@ -469,6 +533,29 @@ struct DenseCRFPipelineTests {
         #expect(Set(refined.labels).isSubset(of: [0, 25, 22]))
         pipeline.crf = DenseCRFParameters(iterations: -2)
         #expect(throws: DenseCRFError.self) { try pipeline.segment(image) }
+    }
+
+    /// What `segment` and the façade call: the label map must be `segment(_:)`'s and the
+    /// probabilities the CRF's marginals — at every resolution and logit scale (the logit
+    /// scale once went missing on this path).
+    @Test("segmentation(_:) with a CRF: segment(_:)'s labels and the CRF's marginals, at half resolution too")
+    func segmentation() throws {
+        let (segmenter, _) = try Self.fixture()
+        let extractor = try HypercolumnExtractor(weightsAt: SharedData.weights)
+        let image = try CRFFixture.image("000000000025")
+        var pipeline = SegmentationPipeline(extractor: extractor, segmenter: segmenter, channelLabels: [0, 25, 22],
+                                            adjustment: .none)
+        let logits = try pipeline.logits(image)
+        var parameters = DenseCRFParameters(iterations: 5)
+        for (resolution, scale): (Float, Float) in [(1, 1), (0.5, 1), (0.5, 2)] {
+            parameters.resolution = resolution
+            parameters.logitScale = scale
+            pipeline.crf = parameters
+            let result = try pipeline.segmentation(image)
+            #expect(result.labels == (try pipeline.segment(image)), "resolution \(resolution), logit scale \(scale)")
+            #expect(result.probabilities == (try DenseCRF(parameters: parameters).marginals(image: image, logits: logits)))
+            #expect(result.probabilities.shape == [3, image.height, image.width])
+        }
     }
 
     @Test("the evaluator with a CRF scores the CRF's labels, also from cached features")
