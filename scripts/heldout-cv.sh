@@ -5,11 +5,12 @@
 # (seed S), and `evaluate` scores the other fold's masks — train images that no part of the
 # model has seen, as val2017's are unseen. Prints mIoU per fold and their mean.
 #   scripts/heldout-cv.sh NAME SEED [evaluate options...]
-#   e.g. scripts/heldout-cv.sh rules 0                       # the default (localizer maps x 16 + rules)
-#        scripts/heldout-cv.sh w0 0 --localizer-weight 0     # lever 8's rules alone
+#   e.g. scripts/heldout-cv.sh default 0                     # the default (maps x 16 + rules + CRF at half size)
+#        scripts/heldout-cv.sh w16 0 --no-crf                # lever 9's default (no CRF)
+#        scripts/heldout-cv.sh w0 0 --localizer-weight 0 --no-crf   # lever 8's rules alone
 #        scripts/heldout-cv.sh plain 0 --no-adjust           # the plain argmax
 #        scripts/heldout-cv.sh tta 0 --tta                   # with the test-time flip
-#        scripts/heldout-cv.sh crf 0 --crf --crf-logit-scale 2
+#        scripts/heldout-cv.sh crf1 0 --crf-resolution 1     # the CRF on every pixel
 # Writes out/heldout-cv/{fold-A.txt,fold-B.txt,loc-A,loc-B,NAME/...}; the fold registries are
 # built once per seed and reused. Environment: DIVSEG_SHARED (default ../shared),
 # DIVSEG_CACHE, DIVSEG_BIN.

@@ -56,6 +56,8 @@ struct OptionBoundsCommandTests {
              expected: ["0.0...10.0"]),
         Case(arguments: evaluate + ["--crf-logit-scale", "0"], option: "--crf-logit-scale", expected: ["0.01...100.0"]),
         Case(arguments: segment + ["--crf", "--crf-logit-scale", "inf"], option: "--crf-logit-scale", expected: ["0.01...100.0"]),
+        Case(arguments: segment + ["--crf-resolution", "0"], option: "--crf-resolution", expected: ["0.1...1.0"]),
+        Case(arguments: evaluate + ["--no-crf", "--crf-resolution", "2"], option: "--crf-resolution", expected: ["0.1...1.0"]),
         // The CRF options are checked whether or not --crf is given.
         Case(arguments: segment + ["--crf-srgb", "0"], option: "--crf-srgb", expected: ["0.01...10000.0"]),
         Case(arguments: evaluate + ["--crf-bilateral-weight", "-1"], option: "--crf-bilateral-weight", expected: ["0.0...1000.0"]),

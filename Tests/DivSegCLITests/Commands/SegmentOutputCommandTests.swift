@@ -212,6 +212,26 @@ struct SegmentOutputCommandTests {
         #expect(!FileManager.default.fileExists(atPath: dir + "/unlisted/000000000025.png"))
     }
 
+    @Test("the CRF is on by default at half size; --no-crf and --no-adjust turn it off, --crf back on")
+    func crfDefault() throws {
+        let dir = try Self.workspace()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let image = dir + "/photos/000000000025.jpg"
+        func labels(_ name: String, _ extra: [String]) throws -> LabelMap {
+            let run = try CLIRunner.run(["segment", image, "--registry", dir + "/classes", "--out", dir + "/" + name] + extra)
+            #expect(run.status == 0, "\(run.stderr)")
+            return try ImageDecoder.decodeLabels(contentsOf: dir + "/" + name + "/000000000025.png")
+        }
+        let byDefault = try labels("default", [])
+        #expect(byDefault == (try labels("explicit", ["--crf", "--crf-resolution", "0.5", "--crf-iterations", "10"])))
+        #expect(byDefault != (try labels("no-crf", ["--no-crf"])))
+        #expect(byDefault != (try labels("every-pixel", ["--crf-resolution", "1"])))
+        // --no-adjust is the segmenter's plain argmax: no CRF either, unless asked for.
+        let plain = try labels("plain", ["--no-adjust"])
+        #expect(plain == (try labels("plain-no-crf", ["--no-adjust", "--no-crf"])))
+        #expect(plain != (try labels("plain-crf", ["--no-adjust", "--crf"])))
+    }
+
     @Test("--out defaults to ./divseg-output; localize takes several images and draws a colour bar")
     func defaultsAndLocalize() throws {
         let dir = try Self.workspace()
