@@ -102,9 +102,9 @@ extension DivSegRegistry {
                     + "needs a coco: or voc: dataset with masks; a tags CSV has none.")
             }
             if let cache, sharded == nil {
-                // Before the long run: how much of it is backbone work.
+                // Before the long run: how much of it is backbone work (--tta also needs the mirror images').
                 printError("evaluate: \(samples.count) image\(samples.count == 1 ? "" : "s"); features: "
-                           + "\(FeaturePlan(cache: cache, imagePaths: samples.map(\.imagePath), entry: .full))")
+                           + "\(FeaturePlan(cache: cache, imagePaths: samples.map(\.imagePath), entry: .full, mirrored: tta))")
             }
             if let shard = sharded {
                 var run = ["dataset": dataset, "split": split ?? "all", "limit": limit.map(String.init) ?? "none",

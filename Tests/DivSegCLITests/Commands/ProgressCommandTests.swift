@@ -91,6 +91,24 @@ struct ProgressCommandTests {
         #expect((try? JSONSerialization.jsonObject(with: Data(second.stdout.utf8))) is [String: Any], "\(second.stdout)")
     }
 
+    @Test("evaluate's feature line counts the mirror images' entries that --tta needs")
+    func evaluateFeaturePlan() throws {
+        let dir = try CLIRunner.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let evaluate = ["evaluate", "--registry", SharedData.shippedRegistry, "--dataset", "coco:" + SharedData.cocoMini,
+                        "--split", "val", "--limit", "2", "--no-crf", "--cache", dir.path + "/cache"]
+        func planned(_ extra: [String]) throws -> [String] {
+            let run = try CLIRunner.run(evaluate + extra)
+            #expect(run.status == 0, "\(run.stderr)")
+            return Self.lines(run.stderr, startingWith: "evaluate: ")
+        }
+        #expect(try planned([]) == ["evaluate: 2 images; features: 0 of 2 images cached, 2 to compute with the backbone"])
+        // The images' entries are there now, their mirror images' are not.
+        #expect(try planned(["--tta"]) == ["evaluate: 2 images; features: 0 of 2 images cached, 2 to compute with the backbone"])
+        #expect(try planned(["--tta"]) == ["evaluate: 2 images; features: all 2 images cached"])
+        #expect(try planned([]) == ["evaluate: 2 images; features: all 2 images cached"])
+    }
+
     /// Runs `evaluate` on the shipped registry with the backbone on every image (seconds per
     /// image, so the evaluation is still running when the signal arrives) and sends `signal`
     /// once the first progress line is on standard error.
