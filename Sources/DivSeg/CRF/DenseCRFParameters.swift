@@ -13,6 +13,8 @@ import DivSegCore
 /// behaviour) multiplies the segmenter's logits before the softmax that gives the unaries:
 /// above 1 it sharpens low-confidence probabilities so that the pairwise terms smooth
 /// boundaries instead of handing weakly predicted classes to their surroundings.
+/// ``resolution`` (default 1, every pixel) runs the CRF on a shrunk image;
+/// ``segmenterDefault``, what `segment` uses, runs it at half size.
 ///
 /// Decoding from JSON fills missing keys with these defaults, so a configuration may name
 /// only what it changes:
@@ -45,7 +47,8 @@ public struct DenseCRFParameters: Codable, Sendable, Equatable {
     /// 1 (the reference) runs on every pixel; 0.5 on the image shrunk to half its width and
     /// height, with the positional deviations scaled alike so that the kernels cover the same
     /// part of the scene, and the marginals enlarged bilinearly to the image before the
-    /// argmax — about a quarter of the work, with boundaries placed to within two pixels.
+    /// argmax — about a quarter of the work; on a real photo the labels agree with those of
+    /// every pixel on 99 % of the pixels, the rest along boundaries (`DenseCRFTests`).
     /// ``DenseCRF/infer(image:probabilities:observer:)`` runs at the resolution of the
     /// probabilities it is given.
     public var resolution: Float
