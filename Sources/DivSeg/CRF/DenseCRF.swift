@@ -69,14 +69,7 @@ public struct DenseCRF: Sendable {
     /// The most probable label of each pixel after inference, as a label map of the image's
     /// size: `labelIDs[c]` for channel c (default: c); ties go to the lowest channel.
     public func labels(image: Image, probabilities: Tensor, labelIDs: [UInt8]? = nil) throws(DenseCRFError) -> LabelMap {
-        let channels = probabilities.rank == 3 ? probabilities.shape[0] : 0
-        guard channels <= 256 else {
-            throw .sizeMismatch(what: "The label count", got: "\(channels)", expected: "at most 256 (UInt8 labels)")
-        }
-        let ids = labelIDs ?? (0..<channels).map { UInt8($0) }
-        guard ids.count == channels else {
-            throw .sizeMismatch(what: "labelIDs", got: "\(ids.count) ids", expected: "one per channel (\(channels))")
-        }
+        let ids = try Self.ids(labelIDs, channels: probabilities.rank == 3 ? probabilities.shape[0] : 0)
         let state = try prepare(image: image, probabilities: probabilities)
         run(state, observer: nil)
         return LabelMap(width: image.width, height: image.height, labels: state.argmax(labelIDs: ids))
@@ -93,14 +86,7 @@ public struct DenseCRF: Sendable {
         guard reduced.image.width != image.width || reduced.image.height != image.height else {
             return try reduced.crf.labels(image: image, probabilities: reduced.probabilities, labelIDs: labelIDs)
         }
-        let channels = logits.shape[0]
-        guard channels <= 256 else {
-            throw .sizeMismatch(what: "The label count", got: "\(channels)", expected: "at most 256 (UInt8 labels)")
-        }
-        let ids = labelIDs ?? (0..<channels).map { UInt8($0) }
-        guard ids.count == channels else {
-            throw .sizeMismatch(what: "labelIDs", got: "\(ids.count) ids", expected: "one per channel (\(channels))")
-        }
+        let ids = try Self.ids(labelIDs, channels: logits.shape[0])
         let marginals = try reduced.crf.infer(image: reduced.image, probabilities: reduced.probabilities)
         return LabelUpsampler.labels(fromLogits: marginals, height: image.height, width: image.width, labelIDs: ids)
     }
@@ -118,6 +104,18 @@ public struct DenseCRF: Sendable {
         let marginals = try reduced.crf.infer(image: reduced.image, probabilities: reduced.probabilities)
         guard reduced.image.width != image.width || reduced.image.height != image.height else { return marginals }
         return Resampler.resize(marginals, height: image.height, width: image.width)
+    }
+
+    /// `labelIDs`, or the channel numbers, checked against the channel count.
+    private static func ids(_ labelIDs: [UInt8]?, channels: Int) throws(DenseCRFError) -> [UInt8] {
+        guard channels <= 256 else {
+            throw .sizeMismatch(what: "The label count", got: "\(channels)", expected: "at most 256 (UInt8 labels)")
+        }
+        let ids = labelIDs ?? (0..<channels).map { UInt8($0) }
+        guard ids.count == channels else {
+            throw .sizeMismatch(what: "labelIDs", got: "\(ids.count) ids", expected: "one per channel (\(channels))")
+        }
+        return ids
     }
 
     /// The image inference runs on (shrunk by ``DenseCRFParameters/resolution``), the

@@ -513,14 +513,20 @@ struct DenseCRFPipelineTests {
         (try SegmenterFixture.fitted.get().segmenter, try RealPointsFixture.cases.get())
     }
 
-    @Test("segment(_:) with a CRF equals the CRF on the pipeline's logits; without, the plain argmax")
-    func pipeline() throws {
-        let (segmenter, _) = try Self.fixture()
+    /// The fixture's segmenter in a pipeline without rules or CRF (channels labelled 0, 25,
+    /// 22), a real giraffe photo and the pipeline's logits for it.
+    static func giraffe() throws -> (pipeline: SegmentationPipeline, image: Image, logits: Tensor) {
+        let (segmenter, _) = try fixture()
         let extractor = try HypercolumnExtractor(weightsAt: SharedData.weights)
         let image = try CRFFixture.image("000000000025")
-        var pipeline = SegmentationPipeline(extractor: extractor, segmenter: segmenter, channelLabels: [0, 25, 22],
+        let pipeline = SegmentationPipeline(extractor: extractor, segmenter: segmenter, channelLabels: [0, 25, 22],
                                             adjustment: .none)
-        let logits = try pipeline.logits(image)
+        return (pipeline, image, try pipeline.logits(image))
+    }
+
+    @Test("segment(_:) with a CRF equals the CRF on the pipeline's logits; without, the plain argmax")
+    func pipeline() throws {
+        var (pipeline, image, logits) = try Self.giraffe()
         let plain = try pipeline.segment(image)
         #expect(plain == LabelUpsampler.labels(fromLogits: logits, height: image.height, width: image.width,
                                                labelIDs: [0, 25, 22]))
@@ -540,12 +546,7 @@ struct DenseCRFPipelineTests {
     /// scale once went missing on this path).
     @Test("segmentation(_:) with a CRF: segment(_:)'s labels and the CRF's marginals, at half resolution too")
     func segmentation() throws {
-        let (segmenter, _) = try Self.fixture()
-        let extractor = try HypercolumnExtractor(weightsAt: SharedData.weights)
-        let image = try CRFFixture.image("000000000025")
-        var pipeline = SegmentationPipeline(extractor: extractor, segmenter: segmenter, channelLabels: [0, 25, 22],
-                                            adjustment: .none)
-        let logits = try pipeline.logits(image)
+        var (pipeline, image, logits) = try Self.giraffe()
         var parameters = DenseCRFParameters(iterations: 5)
         for (resolution, scale): (Float, Float) in [(1, 1), (0.5, 1), (0.5, 2)] {
             parameters.resolution = resolution
